@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** The `jepa-loggers` command line. */
+import { runDemo } from './demo.js';
+
+const USAGE = `Usage: jepa-loggers <command> [options]
+
+Commands:
+  demo            a short training run logged to every configured backend
+  help            this text
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo':
+      return runDemo(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`jepa-loggers: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `jepa-loggers: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,303 @@
+/**
+ * LoggingConfig (the seed's `config.LoggingConfig`): a dict or a YAML file (its `logging:`
+ * section when there is one) checked against the schema, with defaults and environment variables
+ * filled in. Wrong types and unknown backends are errors that list every problem; unknown keys are
+ * warnings that suggest the nearest known key. camelCase spellings of keys (`logDir`) are accepted.
+ */
+import type { z } from 'zod';
+import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import { isPlainObject } from '../loggers/utils.js';
+import { ConfigError, type ConfigProblem, formatProblem } from './errors.js';
+import {
+  type BuiltinBackend,
+  type GlobalConfig,
+  globalSchema,
+  type SectionConfig,
+  sectionSchemas,
+} from './schema.js';
+import type { KeyMeta } from './sections/common.js';
+import { closestMatch } from './suggest.js';
+import { loadYamlFile, type YamlSource } from './yaml.js';
+
+export interface LoggingConfigOptions {
+  /** Where `env` keys are read from. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Receives the warnings (unknown keys). Default stderr. */
+  readonly diagnostics?: DiagnosticLogger;
+  /** Names of registered custom backends, whose sections are not checked. */
+  readonly customBackends?: readonly string[];
+}
+
+type AnySchema = z.ZodObject<Record<string, z.ZodType>>;
+const BUILTINS = Object.keys(sectionSchemas) as BuiltinBackend[];
+
+export class LoggingConfig {
+  /** Problems that did not stop loading (unknown keys), already reported to the diagnostics. */
+  readonly warnings: readonly ConfigProblem[];
+
+  private constructor(
+    readonly global: GlobalConfig,
+    private readonly sections: ReadonlyMap<string, Record<string, unknown>>,
+    warnings: readonly ConfigProblem[],
+    /** The file it came from, if any. */
+    readonly file?: string,
+  ) {
+    this.warnings = warnings;
+  }
+
+  static fromDict(input: unknown, options: LoggingConfigOptions = {}): LoggingConfig {
+    return LoggingConfig.parse(input, undefined, options);
+  }
+
+  static fromYaml(file: string, options: LoggingConfigOptions = {}): LoggingConfig {
+    return LoggingConfig.parse(undefined, loadYamlFile(file), options);
+  }
+
+  /** A dict, a YAML path, or a LoggingConfig (returned as is). */
+  static load(config: unknown, options: LoggingConfigOptions = {}): LoggingConfig {
+    if (config instanceof LoggingConfig) return config;
+    if (typeof config === 'string') return LoggingConfig.fromYaml(config, options);
+    return LoggingConfig.fromDict(config ?? {}, options);
+  }
+
+  get backends(): readonly string[] {
+    return this.global.backends;
+  }
+
+  /** The checked section of a built-in backend (defaults filled), or a custom backend's as given. */
+  section<B extends BuiltinBackend>(name: B): SectionConfig<B>;
+  section(name: string): Record<string, unknown>;
+  section(name: string): Record<string, unknown> {
+    return (
+      this.sections.get(name) ?? (name in sectionSchemas ? defaultsOf(name as BuiltinBackend) : {})
+    );
+  }
+
+  /** The resolved configuration as a plain object, secrets masked (for dumps and `validate-config`). */
+  toDict(): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...this.global };
+    for (const [name, section] of this.sections) {
+      const schema = sectionSchemas[name as BuiltinBackend] as AnySchema | undefined;
+      out[name] = schema ? maskSecrets(section, schema) : maskLikelySecrets(section);
+    }
+    return out;
+  }
+
+  private static parse(
+    input: unknown,
+    yaml: YamlSource | undefined,
+    options: LoggingConfigOptions,
+  ): LoggingConfig {
+    const env = options.env ?? process.env;
+    const diagnostics = options.diagnostics ?? stderrDiagnostics();
+    const raw = yaml ? yaml.data : input;
+    const base: (string | number)[] = [];
+    let root: unknown = raw ?? {};
+    if (isPlainObject(root) && isPlainObject(root.logging)) {
+      root = root.logging;
+      base.push('logging');
+    }
+    const problems: ConfigProblem[] = [];
+    const warnings: ConfigProblem[] = [];
+    const at = (
+      path: (string | number)[],
+      message: string,
+      suggestion?: string,
+    ): ConfigProblem => ({
+      path: path.join('.'),
+      message,
+      suggestion,
+      file: yaml?.file,
+      line: yaml?.lineOf([...base, ...path]),
+    });
+    if (!isPlainObject(root)) {
+      throw new ConfigError([at([], `expected a mapping of settings, got ${typeName(root)}`)]);
+    }
+    const custom = new Set(options.customBackends ?? []);
+    const backendsValue = root.backends;
+    const listed = Array.isArray(backendsValue)
+      ? backendsValue.filter((b): b is string => typeof b === 'string')
+      : [];
+    const sectionNames = new Set<string>([...BUILTINS, ...listed, ...custom]);
+
+    const globalInput: Record<string, unknown> = {};
+    const sectionInputs = new Map<string, unknown>();
+    for (const [rawKey, value] of Object.entries(root)) {
+      const key = normalizeKey(rawKey, globalSchema as unknown as AnySchema);
+      if (key in globalSchema.shape) globalInput[key] = value;
+      else if (sectionNames.has(rawKey)) sectionInputs.set(rawKey, value);
+      else {
+        const suggestion = closestMatch(rawKey, [
+          ...Object.keys(globalSchema.shape),
+          ...sectionNames,
+        ]);
+        warnings.push(at([rawKey], 'unknown key, ignored', suggestion));
+      }
+    }
+
+    const global = checkObject(
+      globalSchema as unknown as AnySchema,
+      withEnv(globalInput, globalSchema as unknown as AnySchema, env),
+      [],
+      at,
+      problems,
+    ) as GlobalConfig | undefined;
+
+    for (const [index, name] of listed.entries()) {
+      if (!(name in sectionSchemas) && !custom.has(name)) {
+        problems.push(
+          at(
+            ['backends', index],
+            `unknown backend '${name}'; known: ${[...BUILTINS, ...custom].join(', ')}`,
+            closestMatch(name, [...BUILTINS, ...custom]),
+          ),
+        );
+      }
+    }
+    const sections = new Map<string, Record<string, unknown>>();
+    for (const [name, value] of sectionInputs) {
+      const schema = sectionSchemas[name as BuiltinBackend] as AnySchema | undefined;
+      if (value !== undefined && value !== null && !isPlainObject(value)) {
+        problems.push(at([name], `expected a mapping of ${name} settings, got ${typeName(value)}`));
+        continue;
+      }
+      const given = (value ?? {}) as Record<string, unknown>;
+      if (!schema) {
+        sections.set(name, given);
+        continue;
+      }
+      const normalized: Record<string, unknown> = {};
+      for (const [rawKey, item] of Object.entries(given)) {
+        const key = normalizeKey(rawKey, schema);
+        if (key in schema.shape) normalized[key] = item;
+        else
+          warnings.push(
+            at(
+              [name, rawKey],
+              `unknown ${name} key, ignored`,
+              closestMatch(rawKey, Object.keys(schema.shape)),
+            ),
+          );
+      }
+      const checked = checkObject(schema, withEnv(normalized, schema, env), [name], at, problems);
+      if (checked) sections.set(name, checked);
+    }
+    for (const name of listed) {
+      const schema = sectionSchemas[name as BuiltinBackend] as AnySchema | undefined;
+      if (schema && !sections.has(name) && !sectionInputs.has(name)) {
+        const checked = checkObject(schema, withEnv({}, schema, env), [name], at, problems);
+        if (checked) sections.set(name, checked);
+      }
+    }
+
+    if (problems.length > 0 || !global) throw new ConfigError(problems);
+    for (const warning of warnings) diagnostics.warning(`config: ${formatProblem(warning)}`);
+    return new LoggingConfig(global, sections, warnings, yaml?.file);
+  }
+}
+
+/** Checks a section of a built-in backend given in code (a logger's constructor argument). */
+export function parseSection<B extends BuiltinBackend>(
+  name: B,
+  input: Readonly<Record<string, unknown>> = {},
+  options: LoggingConfigOptions = {},
+): SectionConfig<B> {
+  return LoggingConfig.fromDict({ backends: [], [name]: input }, options).section(name);
+}
+
+function checkObject(
+  schema: AnySchema,
+  input: Record<string, unknown>,
+  path: string[],
+  at: (path: (string | number)[], message: string) => ConfigProblem,
+  problems: ConfigProblem[],
+): Record<string, unknown> | undefined {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data as Record<string, unknown>;
+  for (const issue of result.error.issues) {
+    const issuePath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const secret = isSecret(schema, String(issuePath[0]));
+    const given = secret ? '' : ` (got ${describeValue(valueAt(input, issuePath))})`;
+    problems.push(at([...path, ...issuePath], `${issue.message}${given}`));
+  }
+  return undefined;
+}
+
+/** Fills keys the input lacks from their environment variables, converted to the key's type. */
+function withEnv(
+  input: Record<string, unknown>,
+  schema: AnySchema,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
+  const out = { ...input };
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const variable = (field.meta() as KeyMeta | undefined)?.env;
+    const raw = variable ? env[variable] : undefined;
+    if (out[key] !== undefined || raw === undefined || raw === '') continue;
+    const candidates: unknown[] = [
+      raw,
+      Number(raw),
+      /^(true|1|yes)$/i.test(raw) ? true : /^(false|0|no)$/i.test(raw) ? false : raw,
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ];
+    out[key] = candidates.find((candidate) => field.safeParse(candidate).success) ?? raw;
+  }
+  return out;
+}
+
+function normalizeKey(key: string, schema: AnySchema): string {
+  if (key in schema.shape) return key;
+  const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return snake in schema.shape ? snake : key;
+}
+
+function isSecret(schema: AnySchema, key: string): boolean {
+  const field = schema.shape[key];
+  return Boolean(field && (field.meta() as KeyMeta | undefined)?.secret);
+}
+
+function maskSecrets(section: Record<string, unknown>, schema: AnySchema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(section)) {
+    out[key] = isSecret(schema, key) && value !== undefined ? mask(value) : value;
+  }
+  return out;
+}
+
+const SECRET_KEY = /(key|token|secret|password|authorization|credential)/i;
+
+function maskLikelySecrets(section: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(section))
+    out[key] = SECRET_KEY.test(key) ? mask(value) : value;
+  return out;
+}
+
+function mask(value: unknown): unknown {
+  if (isPlainObject(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, '***']));
+  return '***';
+}
+
+function defaultsOf(name: BuiltinBackend): Record<string, unknown> {
+  return (sectionSchemas[name] as unknown as AnySchema).parse({}) as Record<string, unknown>;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
+  return value;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return typeName(value);
+}

@@ -1,0 +1,77 @@
+/**
+ * The configuration schema: global keys and one section per built-in backend. Keys are the
+ * seed's (snake_case) so its YAML loads as is; docs/configuration.md is generated from here.
+ */
+import { z } from 'zod';
+import { exportIntervalSchema, levelSchema, meta } from './sections/common.js';
+import { consoleSection } from './sections/console.js';
+import { otlpSection } from './sections/otlp.js';
+import { tensorboardSection } from './sections/tensorboard.js';
+import { wandbSection } from './sections/wandb.js';
+
+export const globalSchema = z.object({
+  level: levelSchema
+    .default('INFO')
+    .describe('Default level of the console and the conditional logger'),
+  backends: z
+    .array(z.string().min(1))
+    .default(['console'])
+    .describe('Backends by registered name: console, tensorboard, wandb, otlp, or your own'),
+  log_frequency: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('Steps between logged rows in trainer callbacks (LoggingCallback)'),
+  save_frequency: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Steps between checkpoints in trainer callbacks'),
+  project: meta(z.string().min(1).optional(), { env: 'JEPA_PROJECT' }).describe(
+    'Project of the run (OTel service.name); default: wandb.project, then WANDB_PROJECT, then "jepa"',
+  ),
+  run_name: meta(z.string().min(1).optional(), { env: 'JEPA_RUN_NAME' }).describe(
+    'Name of the run (TensorBoard run directory, W&B display name); default run-<id>',
+  ),
+  run_id: meta(
+    z
+      .string()
+      .regex(/^[a-z0-9]{8}$/)
+      .optional(),
+    { env: 'JEPA_RUN_ID' },
+  ).describe('Run id shared by all ranks; default: derived from the launcher job id, else random'),
+  instruments: z
+    .record(z.string(), z.enum(['gauge', 'counter', 'histogram']))
+    .default({})
+    .describe('OTel instrument kind per metric key (default gauge)'),
+  histogram_bins: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(64)
+    .describe('Buckets of logHistogram for raw values'),
+  export_interval: exportIntervalSchema,
+  flush_timeout: z
+    .number()
+    .positive()
+    .default(10)
+    .describe('Seconds a signal, crash or exit may spend flushing before the process ends anyway'),
+  handle_signals: z
+    .boolean()
+    .default(true)
+    .describe('Flush on SIGINT, SIGTERM, uncaught exceptions and beforeExit'),
+});
+export type GlobalConfig = z.output<typeof globalSchema>;
+
+/** The sections of the built-in backends; a registered custom backend's section is free-form. */
+export const sectionSchemas = {
+  console: consoleSection,
+  tensorboard: tensorboardSection,
+  wandb: wandbSection,
+  otlp: otlpSection,
+} as const;
+export type BuiltinBackend = keyof typeof sectionSchemas;
+export type SectionConfig<B extends BuiltinBackend> = z.output<(typeof sectionSchemas)[B]>;

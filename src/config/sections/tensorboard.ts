@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { allRanksSchema, logFrequencySchema } from './common.js';
+
+export const tensorboardSection = z.object({
+  log_dir: z
+    .string()
+    .min(1)
+    .default('logs/tensorboard')
+    .describe('Root directory; each run writes to log_dir/<run name>'),
+  log_frequency: logFrequencySchema,
+  log_images: z.boolean().default(true).describe('Write logImage calls'),
+  log_histograms: z.boolean().default(true).describe('Write logHistogram calls'),
+  flush_secs: z
+    .number()
+    .positive()
+    .default(5)
+    .describe('Seconds between flushes of the event file to disk'),
+  all_ranks: allRanksSchema,
+});
+export type TensorBoardSection = z.output<typeof tensorboardSection>;

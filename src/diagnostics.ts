@@ -1,0 +1,75 @@
+/**
+ * The library's own voice: warnings about bad input, failed exports and the like. It mirrors the
+ * part of Python's `logging.Logger` the seed uses (`self.logger.warning(...)`), so custom loggers
+ * ported from Python read the same.
+ */
+export interface DiagnosticLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+}
+
+export type DiagnosticLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+const ORDER: Record<DiagnosticLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
+
+/**
+ * Writes `jepa-loggers WARNING: ...` lines to stderr for messages at or above `level` (by default
+ * `JEPA_LOGGERS_LOG_LEVEL`, else WARNING). Writes are synchronous so nothing is lost on a crash.
+ */
+export function stderrDiagnostics(
+  level: DiagnosticLevel = parseLevel(process.env.JEPA_LOGGERS_LOG_LEVEL) ?? 'WARNING',
+): DiagnosticLogger {
+  const threshold = ORDER[level];
+  const write = (at: DiagnosticLevel) =>
+    ORDER[at] < threshold
+      ? () => {}
+      : (message: string) => process.stderr.write(`jepa-loggers ${at}: ${message}\n`);
+  return {
+    debug: write('DEBUG'),
+    info: write('INFO'),
+    warning: write('WARNING'),
+    error: write('ERROR'),
+  };
+}
+
+/** Keeps every message; for tests and for callers that show diagnostics their own way. */
+export class CollectingDiagnostics implements DiagnosticLogger {
+  readonly messages: { level: DiagnosticLevel; message: string }[] = [];
+  debug(message: string): void {
+    this.messages.push({ level: 'DEBUG', message });
+  }
+  info(message: string): void {
+    this.messages.push({ level: 'INFO', message });
+  }
+  warning(message: string): void {
+    this.messages.push({ level: 'WARNING', message });
+  }
+  error(message: string): void {
+    this.messages.push({ level: 'ERROR', message });
+  }
+  /** The messages at `level`, for assertions. */
+  at(level: DiagnosticLevel): string[] {
+    return this.messages.filter((m) => m.level === level).map((m) => m.message);
+  }
+}
+
+/**
+ * Warns once per distinct `key`: hot-path problems (a bad value logged every step) must not flood
+ * the output, but the first occurrence must be seen.
+ */
+export class OnceWarner {
+  private readonly seen = new Set<string>();
+  constructor(private readonly diagnostics: DiagnosticLogger) {}
+  warn(key: string, message: string): void {
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.warning(message);
+  }
+}
+
+function parseLevel(value: string | undefined): DiagnosticLevel | undefined {
+  const upper = value?.toUpperCase();
+  if (upper === 'WARN') return 'WARNING';
+  return upper && upper in ORDER ? (upper as DiagnosticLevel) : undefined;
+}

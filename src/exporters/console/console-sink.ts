@@ -1,0 +1,194 @@
+/**
+ * Training events as console lines, formatted like Python's `logging` (the seed's console
+ * options) and coloured with chalk when the stream is a terminal and `NO_COLOR` is not set.
+ */
+import type { Writable } from 'node:stream';
+import {
+  Chalk,
+  type ChalkInstance,
+  supportsColorStderr,
+  supportsColor as supportsColorStdout,
+} from 'chalk';
+import type {
+  HistogramEvent,
+  HparamsEvent,
+  ImageEvent,
+  MetricsEvent,
+  RunEndEvent,
+  TextEvent,
+} from '../../telemetry/events.js';
+import type { TrainingSink } from '../training-sink.js';
+import { compileFormat, type FormatRecord } from './python-format.js';
+
+export const CONSOLE_LEVELS = {
+  DEBUG: 10,
+  INFO: 20,
+  WARNING: 30,
+  ERROR: 40,
+  CRITICAL: 50,
+} as const;
+export type ConsoleLevel = keyof typeof CONSOLE_LEVELS;
+export const DEFAULT_CONSOLE_FORMAT = '%(asctime)s - %(levelname)s - %(message)s';
+
+export interface ConsoleSinkOptions {
+  /** Lines below this level are not shown. Rows are INFO, failures ERROR. Default INFO. */
+  readonly level?: ConsoleLevel;
+  /** A Python `logging` format string. Default `'%(asctime)s - %(levelname)s - %(message)s'`. */
+  readonly format?: string;
+  /** A Python `datefmt` for `%(asctime)s`. Default `'%Y-%m-%d %H:%M:%S,mmm'`. */
+  readonly dateFormat?: string;
+  /** Colour levels and keys when the stream supports it and `NO_COLOR` is unset. Default true. */
+  readonly colored?: boolean;
+  /** Where lines go. Default stderr, as Python's logging. */
+  readonly stream?: Writable;
+  /** `%(name)s`. Default `jepa`. */
+  readonly name?: string;
+  /** Digits after the point for non-integer values. Default 4. */
+  readonly precision?: number;
+  /** Environment to read `NO_COLOR` from. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export class ConsoleSink implements TrainingSink {
+  private readonly threshold: number;
+  private readonly formatLine: (record: FormatRecord) => string;
+  private readonly stream: Writable;
+  private readonly paint: ChalkInstance;
+  private readonly name: string;
+  private readonly precision: number;
+
+  constructor(options: ConsoleSinkOptions = {}) {
+    this.threshold = CONSOLE_LEVELS[options.level ?? 'INFO'];
+    this.formatLine = compileFormat(options.format ?? DEFAULT_CONSOLE_FORMAT, options.dateFormat);
+    this.stream = options.stream ?? process.stderr;
+    this.name = options.name ?? 'jepa';
+    this.precision = options.precision ?? 4;
+    this.paint = new Chalk({ level: colorLevel(options, this.stream) });
+  }
+
+  /** The training event names shown at this level (the rest need not be produced at all). */
+  static eventsShownAt(level: ConsoleLevel): string[] | undefined {
+    return CONSOLE_LEVELS[level] <= CONSOLE_LEVELS.INFO ? undefined : ['jepa.run.end'];
+  }
+
+  writeMetrics(event: MetricsEvent): void {
+    const fields = Object.entries(event.values).map(
+      ([key, value]) => `${this.paint.cyan(key)} ${formatValue(value, this.precision)}`,
+    );
+    this.emit('INFO', event.timeMs, [this.stepLabel(event.step), ...fields].join(' | '));
+  }
+
+  writeHistogram(event: HistogramEvent): void {
+    const h = event.histogram;
+    const mean = h.count > 0 ? h.sum / h.count : Number.NaN;
+    const stats = [
+      `n ${h.count}`,
+      `min ${this.num(h.min)}`,
+      `mean ${this.num(mean)}`,
+      `max ${this.num(h.max)}`,
+    ];
+    this.emit(
+      'INFO',
+      event.timeMs,
+      `${this.stepLabel(event.step)} | histogram ${this.paint.cyan(event.tag)}: ${stats.join(', ')}`,
+    );
+  }
+
+  writeImage(event: ImageEvent): void {
+    const size = `${event.width}x${event.height}x${event.channels} PNG, ${event.png.byteLength} bytes`;
+    this.emit(
+      'INFO',
+      event.timeMs,
+      `${this.stepLabel(event.step)} | image ${this.paint.cyan(event.tag)}[${event.index}]: ${size}`,
+    );
+  }
+
+  writeText(event: TextEvent): void {
+    const firstLine = event.text.split('\n', 1)[0] ?? '';
+    const shown =
+      firstLine.length > 120 || event.text.includes('\n')
+        ? `${firstLine.slice(0, 120)}...`
+        : firstLine;
+    this.emit(
+      'INFO',
+      event.timeMs,
+      `${this.stepLabel(event.step)} | text ${this.paint.cyan(event.tag)}: ${shown}`,
+    );
+  }
+
+  writeHparams(event: HparamsEvent): void {
+    const params = Object.entries(event.hparams).map(
+      ([k, v]) => `${this.paint.cyan(k)}=${JSON.stringify(v)}`,
+    );
+    this.emit('INFO', event.timeMs, `hyperparameters: ${params.join(', ')}`);
+  }
+
+  writeRunEnd(event: RunEndEvent): void {
+    const failed = event.status !== 'finished';
+    this.emit(
+      failed ? 'ERROR' : 'INFO',
+      event.timeMs,
+      `run ${event.status} (exit code ${event.exitCode})`,
+    );
+  }
+
+  async forceFlush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {}
+
+  private emit(level: ConsoleLevel, timeMs: number, message: string): void {
+    const levelno = CONSOLE_LEVELS[level];
+    if (levelno < this.threshold) return;
+    const levelname = LEVEL_COLORS[level](this.paint)(level);
+    this.stream.write(
+      `${this.formatLine({ name: this.name, levelname, levelno, message, timeMs })}\n`,
+    );
+  }
+
+  private stepLabel(step: number): string {
+    return this.paint.bold(`step ${step}`);
+  }
+
+  private num(value: number): string {
+    return formatValue(value, this.precision);
+  }
+}
+
+const LEVEL_COLORS: Record<ConsoleLevel, (c: ChalkInstance) => (text: string) => string> = {
+  DEBUG: (c) => c.gray,
+  INFO: (c) => c.green,
+  WARNING: (c) => c.yellow,
+  ERROR: (c) => c.red,
+  CRITICAL: (c) => c.bgRed.white,
+};
+
+/**
+ * A metric value for reading: integers as they are, tiny or huge values in exponent form (so a
+ * learning rate of 1e-4 does not print as 0.0001 rounded to 0.0001 and lose its digits), the rest
+ * with `precision` digits.
+ */
+export function formatValue(value: number, precision = 4): string {
+  if (Number.isInteger(value) || !Number.isFinite(value))
+    return Object.is(value, -0) ? '-0' : String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e-3 || magnitude >= 1e6) return value.toExponential(Math.max(0, precision - 1));
+  return value.toFixed(precision);
+}
+
+function colorLevel(options: ConsoleSinkOptions, stream: Writable): 0 | 1 | 2 | 3 {
+  const env = options.env ?? process.env;
+  if (options.colored === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return 0;
+  const forced = env.FORCE_COLOR;
+  if (forced !== undefined && stream !== process.stderr && stream !== process.stdout) {
+    return forced === '0' || forced === 'false'
+      ? 0
+      : (Math.min(3, Number(forced) || 1) as 1 | 2 | 3);
+  }
+  const support =
+    stream === process.stderr
+      ? supportsColorStderr
+      : stream === process.stdout
+        ? supportsColorStdout
+        : false;
+  return support ? support.level : 0;
+}

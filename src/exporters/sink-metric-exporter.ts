@@ -1,0 +1,72 @@
+import type { Attributes } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type Histogram,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { fromOTelHistogramPoint } from '../telemetry/media.js';
+import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
+import type { StepTracker, TrainingSink } from './training-sink.js';
+
+/**
+ * An OTel metric exporter that brings instruments other than the run's own (runtime and host
+ * metrics, a user's instruments) to a step-aware sink, placed at the latest step. The run's own
+ * instruments are skipped: their rows reach the sink, losslessly, as events.
+ */
+export class SinkMetricExporter implements PushMetricExporter {
+  constructor(
+    private readonly sink: TrainingSink,
+    private readonly steps: StepTracker,
+  ) {}
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    try {
+      const step = this.steps.latest;
+      const timeMs = Date.now();
+      const values: Record<string, number> = {};
+      for (const scope of metrics.scopeMetrics) {
+        if (scope.scope.name === INSTRUMENTATION_SCOPE) continue;
+        for (const metric of scope.metrics) {
+          const name = metric.descriptor.name;
+          for (const point of metric.dataPoints) {
+            const tag = tagOf(name, point.attributes);
+            if (metric.dataPointType === DataPointType.HISTOGRAM) {
+              const histogram = fromOTelHistogramPoint(point.value as Histogram);
+              if (histogram)
+                this.sink.writeHistogram?.({ kind: 'histogram', timeMs, step, tag, histogram });
+            } else if (typeof point.value === 'number') {
+              values[tag] = point.value;
+            }
+          }
+        }
+      }
+      if (Object.keys(values).length > 0)
+        this.sink.writeMetrics({ kind: 'metrics', timeMs, step, values });
+      resultCallback({ code: ExportResultCode.SUCCESS });
+    } catch (error) {
+      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+
+  selectAggregationTemporality(): AggregationTemporality {
+    return AggregationTemporality.CUMULATIVE;
+  }
+
+  forceFlush(): Promise<void> {
+    return this.sink.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    // The sink is shut down by its event exporter, which sees the last events.
+  }
+}
+
+/** `name`, or `name/key=value/...` for a point with attributes (sorted, so tags are stable). */
+function tagOf(name: string, attributes: Attributes): string {
+  const keys = Object.keys(attributes).sort();
+  if (keys.length === 0) return name;
+  return `${name}/${keys.map((key) => `${key}=${String(attributes[key])}`).join('/')}`;
+}

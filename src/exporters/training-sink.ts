@@ -1,0 +1,30 @@
+import type {
+  HistogramEvent,
+  HparamsEvent,
+  ImageEvent,
+  MetricsEvent,
+  RunEndEvent,
+  TextEvent,
+} from '../telemetry/events.js';
+
+/**
+ * A step-aware destination (console, TensorBoard, W&B): the small interface each implements.
+ * `SinkEventExporter` and `SinkMetricExporter` make any sink an ordinary OTel log-record and
+ * metric exporter. Writes are synchronous and local (into a buffer or a file); `forceFlush` makes
+ * them durable; `shutdown` flushes and closes.
+ */
+export interface TrainingSink {
+  writeMetrics(event: MetricsEvent): void;
+  writeHistogram?(event: HistogramEvent): void;
+  writeImage?(event: ImageEvent): void;
+  writeText?(event: TextEvent): void;
+  writeHparams?(event: HparamsEvent): void;
+  writeRunEnd?(event: RunEndEvent): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The latest step a backend has seen: where metrics of other instruments are placed. */
+export class StepTracker {
+  latest = 0;
+}

@@ -1,0 +1,7 @@
+/** Registers the built-in backends under their configuration names. */
+import { LoggerRegistry } from './base-logger.js';
+import { ConsoleLogger } from './console-logger.js';
+import { OtlpLogger } from './otlp-logger.js';
+
+LoggerRegistry.register('console', ConsoleLogger);
+LoggerRegistry.register('otlp', OtlpLogger);

@@ -1,0 +1,42 @@
+import { parseSection } from '../config/logging-config.js';
+import { ConsoleSink } from '../exporters/console/console-sink.js';
+import { stepAwareBackend } from '../exporters/step-aware-backend.js';
+import type { TelemetryBackend } from '../telemetry/backend.js';
+import type { LoggerConfig } from './base-logger.js';
+import {
+  type BackendContext,
+  TelemetryLogger,
+  type TelemetryLoggerOptions,
+} from './telemetry-logger.js';
+
+/**
+ * Rows, media and the run's end as console lines (the seed's `ConsoleLogger`): `level`, a Python
+ * logging `format` and `colored` as in the seed. An OTel log-record exporter underneath.
+ */
+export class ConsoleLogger extends TelemetryLogger {
+  static createBackend(config: LoggerConfig, context: BackendContext): TelemetryBackend {
+    const section = parseSection('console', config, {
+      env: context.env,
+      diagnostics: context.diagnostics,
+    });
+    const level = section.level ?? context.settings.level;
+    const sink = new ConsoleSink({
+      level,
+      format: section.format,
+      dateFormat: section.datefmt,
+      colored: section.colored,
+      stream: section.stream === 'stdout' ? process.stdout : process.stderr,
+      precision: section.precision,
+      env: context.env,
+    });
+    return stepAwareBackend('console', sink, {
+      logFrequency: section.log_frequency,
+      exportIntervalMillis: context.settings.export_interval * 1000,
+      events: ConsoleSink.eventsShownAt(level),
+    });
+  }
+
+  constructor(config: LoggerConfig = {}, options: TelemetryLoggerOptions = {}) {
+    super(config, (context) => [ConsoleLogger.createBackend(config, context)], options);
+  }
+}

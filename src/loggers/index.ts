@@ -1,0 +1,23 @@
+export {
+  BaseLogger,
+  type LoggerClass,
+  type LoggerConfig,
+  LoggerRegistry,
+  type Metrics,
+} from './base-logger.js';
+export { ConsoleLogger } from './console-logger.js';
+export { LoggerMiddleware, type MiddlewareResult } from './middleware.js';
+export {
+  type BackendSpec,
+  createLogger,
+  MultiLogger,
+  type MultiLoggerConfig,
+} from './multi-logger.js';
+export { OtlpLogger } from './otlp-logger.js';
+export {
+  type BackendContext,
+  TelemetryLogger,
+  type TelemetryLoggerClass,
+  type TelemetryLoggerOptions,
+} from './telemetry-logger.js';
+export { addPrefix, flattenMetrics, formatMetrics } from './utils.js';

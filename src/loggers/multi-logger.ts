@@ -1,0 +1,149 @@
+/**
+ * MultiLogger and createLogger (the seed's `multi_logger` module). The built-in backends of a
+ * MultiLogger share one OTel provider set, so a row is recorded once and fanned out by OTel;
+ * registered custom loggers are called beside it, each shielded from the others' failures.
+ */
+import { LoggingConfig } from '../config/logging-config.js';
+import { sectionSchemas } from '../config/schema.js';
+import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
+import type { TelemetryBackend } from '../telemetry/backend.js';
+import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import type { FinishOptions } from '../telemetry/training-run.js';
+import { type BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
+import './builtins.js';
+import {
+  type BackendContext,
+  isTelemetryLoggerClass,
+  TelemetryLogger,
+  type TelemetryLoggerOptions,
+} from './telemetry-logger.js';
+
+/** One backend of the list form: `['console', {level: 'INFO'}]`. */
+export type BackendSpec = readonly [name: string, config?: LoggerConfig];
+
+/** The list form, the dict form (`{backends: [...], console: {...}}`), or a LoggingConfig. */
+export type MultiLoggerConfig =
+  | readonly BackendSpec[]
+  | Readonly<Record<string, unknown>>
+  | LoggingConfig;
+
+export class MultiLogger extends TelemetryLogger {
+  /** The backends that do not write through OTel: registered custom loggers. */
+  readonly loggers: readonly BaseLogger[];
+
+  constructor(config: MultiLoggerConfig, options: TelemetryLoggerOptions = {}) {
+    const env = options.env ?? process.env;
+    const { specs, settings } = normalize(config, options, env);
+    const custom: BaseLogger[] = [];
+    const createBackends = (context: BackendContext): TelemetryBackend[] =>
+      specs.flatMap(([name, section = {}]) => {
+        const loggerClass = LoggerRegistry.get(name);
+        if (isTelemetryLoggerClass(loggerClass))
+          return [loggerClass.createBackend(section, context)];
+        custom.push(new loggerClass(section));
+        return [];
+      });
+    super(Array.isArray(config) ? {} : (config as LoggerConfig), createBackends, {
+      ...options,
+      env,
+      settings,
+    });
+    this.loggers = custom;
+  }
+
+  override logMetrics(metrics: Metrics, step?: number): void {
+    super.logMetrics(metrics, step);
+    const at = this.run.step;
+    this.forEachCustom('logMetrics', (logger) => logger.logMetrics(metrics, at));
+  }
+
+  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+    super.logHistogram(tag, values, step);
+    this.forEachCustom('logHistogram', (logger) => logger.logHistogram(tag, values, step));
+  }
+
+  override logImage(tag: string, images: ImageInput, step?: number): void {
+    super.logImage(tag, images, step);
+    this.forEachCustom('logImage', (logger) => logger.logImage(tag, images, step));
+  }
+
+  override logText(tag: string, text: string, step?: number): void {
+    super.logText(tag, text, step);
+    this.forEachCustom('logText', (logger) => logger.logText(tag, text, step));
+  }
+
+  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+    super.logHyperparams(hparams, metrics);
+    this.forEachCustom('logHyperparams', (logger) => logger.logHyperparams(hparams, metrics));
+  }
+
+  override async finish(options: FinishOptions = {}): Promise<void> {
+    const results = await Promise.allSettled([
+      super.finish(options),
+      ...this.loggers.map((logger) => logger.finish()),
+    ]);
+    for (const result of results) {
+      if (result.status === 'rejected')
+        this.logger.warning(`finish failed in a backend: ${String(result.reason)}`);
+    }
+  }
+
+  private forEachCustom(method: string, call: (logger: BaseLogger) => void): void {
+    for (const logger of this.loggers) {
+      try {
+        call(logger);
+      } catch (error) {
+        this.logger.warning(`${logger.constructor.name}.${method} failed: ${String(error)}`);
+      }
+    }
+  }
+}
+
+/**
+ * A logger from a dict, a YAML file path (its `logging:` section) or a LoggingConfig (the seed's
+ * `create_logger`). The otlp backend is added when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+ */
+export function createLogger(
+  config: MultiLoggerConfig | string,
+  options: TelemetryLoggerOptions = {},
+): MultiLogger {
+  const env = options.env ?? process.env;
+  const loaded = Array.isArray(config)
+    ? (config as readonly BackendSpec[])
+    : LoggingConfig.load(config, {
+        env,
+        diagnostics: options.diagnostics,
+        customBackends: customBackendNames(),
+      });
+  return new MultiLogger(loaded, { ...options, env });
+}
+
+function normalize(
+  config: MultiLoggerConfig,
+  options: TelemetryLoggerOptions,
+  env: NodeJS.ProcessEnv,
+): { specs: BackendSpec[]; settings: TelemetryLoggerOptions['settings'] } {
+  let specs: BackendSpec[];
+  let settings = options.settings;
+  if (Array.isArray(config)) {
+    specs = (config as readonly BackendSpec[]).map(([name, section]) => [name, section ?? {}]);
+  } else {
+    const loaded = LoggingConfig.load(config, {
+      env,
+      diagnostics: options.diagnostics,
+      customBackends: customBackendNames(),
+    });
+    specs = loaded.backends.map((name) => [name, loaded.section(name)]);
+    const wandbProject = loaded.backends.includes('wandb')
+      ? loaded.section('wandb').project
+      : undefined;
+    settings = { ...loaded.global, project: loaded.global.project ?? wandbProject };
+  }
+  if (!specs.some(([name]) => name === 'otlp') && otlpConfiguredByEnv(env))
+    specs.push(['otlp', {}]);
+  return { specs, settings };
+}
+
+function customBackendNames(): string[] {
+  return LoggerRegistry.names().filter((name) => !(name in sectionSchemas));
+}

@@ -1,0 +1,119 @@
+/**
+ * The base of every logger that writes through OTel: it owns a `TrainingRun` whose providers its
+ * backends share, and the process exit hooks that finish the run when the process ends early.
+ */
+import { LoggingConfig } from '../config/logging-config.js';
+import type { GlobalConfig } from '../config/schema.js';
+import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import type { TelemetryBackend } from '../telemetry/backend.js';
+import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
+import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import { type RunIdentity, resolveRunIdentity } from '../telemetry/run-identity.js';
+import { type FinishOptions, TrainingRun } from '../telemetry/training-run.js';
+import { BaseLogger, type LoggerConfig, type Metrics } from './base-logger.js';
+
+export interface TelemetryLoggerOptions {
+  /**
+   * Run-wide settings: the configuration's global keys (`project`, `run_name`, `run_id`,
+   * `instruments`, `export_interval`, `flush_timeout`, `handle_signals`, ...), or a LoggingConfig.
+   */
+  readonly settings?: Readonly<Record<string, unknown>> | LoggingConfig;
+  /** Receives the logger's own warnings. Default stderr. */
+  readonly diagnostics?: DiagnosticLogger;
+  /** Environment for run identity, ranks and backend variables. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** More OTel backends beside the logger's own: your exporters, or in-memory ones in tests. */
+  readonly backends?: readonly TelemetryBackend[];
+}
+
+/** What a backend factory gets to build its exporters. */
+export interface BackendContext {
+  readonly identity: RunIdentity;
+  readonly settings: GlobalConfig;
+  readonly diagnostics: DiagnosticLogger;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A logger class whose backend can share a run with others (see MultiLogger). */
+export interface TelemetryLoggerClass {
+  createBackend(config: LoggerConfig, context: BackendContext): TelemetryBackend;
+}
+
+export function isTelemetryLoggerClass(value: unknown): value is TelemetryLoggerClass {
+  return typeof (value as Partial<TelemetryLoggerClass>).createBackend === 'function';
+}
+
+export class TelemetryLogger extends BaseLogger {
+  readonly run: TrainingRun;
+  readonly settings: GlobalConfig;
+
+  constructor(
+    config: LoggerConfig,
+    createBackends: (context: BackendContext) => readonly TelemetryBackend[],
+    options: TelemetryLoggerOptions = {},
+  ) {
+    const diagnostics = options.diagnostics ?? stderrDiagnostics();
+    super(config, diagnostics);
+    const env = options.env ?? process.env;
+    const settings = (
+      options.settings instanceof LoggingConfig
+        ? options.settings
+        : LoggingConfig.fromDict({ ...options.settings, backends: [] }, { env, diagnostics })
+    ).global;
+    this.settings = settings;
+    const identity = resolveRunIdentity(
+      { id: settings.run_id, name: settings.run_name, project: settings.project },
+      env,
+    );
+    const context: BackendContext = { identity, settings, diagnostics, env };
+    this.run = new TrainingRun({
+      identity,
+      backends: [...createBackends(context), ...(options.backends ?? [])],
+      diagnostics,
+      instruments: settings.instruments,
+      histogramBins: settings.histogram_bins,
+    });
+    if (settings.handle_signals) trackRun(this, settings.flush_timeout * 1000);
+  }
+
+  /** The run's id, name, project and rank. */
+  get identity(): RunIdentity {
+    return this.run.identity;
+  }
+
+  /** The step of the latest row (-1 before the first). */
+  get step(): number {
+    return this.run.step;
+  }
+
+  logMetrics(metrics: Metrics, step?: number): void {
+    this.run.logMetrics(metrics, step);
+  }
+
+  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.run.logHistogram(tag, values, step);
+  }
+
+  override logImage(tag: string, images: ImageInput, step?: number): void {
+    this.run.logImage(tag, images, step);
+  }
+
+  override logText(tag: string, text: string, step?: number): void {
+    this.run.logText(tag, text, step);
+  }
+
+  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+    this.run.logHyperparams(hparams, metrics);
+  }
+
+  /** Sends everything logged so far to every backend, without ending the run. */
+  flush(): Promise<void> {
+    return this.run.flush();
+  }
+
+  /** Ends the run (failed when `exitCode` is not 0), flushes and shuts down. Idempotent. */
+  override async finish(options: FinishOptions = {}): Promise<void> {
+    untrackRun(this);
+    await this.run.finish(options);
+  }
+}

@@ -1,0 +1,30 @@
+import type { LogRecordExporter, LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * What a backend adds to a run's OTel providers: ordinary OTel processors, readers and
+ * exporters. Several backends share one provider set, so a row is recorded once however many
+ * backends there are.
+ */
+export interface TelemetryBackend {
+  readonly name: string;
+  /**
+   * Step-aware exporters: they receive every training event, losslessly and in order (through
+   * the run's event processor, not a batch processor that may drop).
+   */
+  readonly eventExporters?: readonly LogRecordExporter[];
+  /**
+   * The training event names (`EventName`) this backend's exporters use, when not all of them: a
+   * console that shows only errors takes no rows, so rows cost nothing when it is the only backend.
+   */
+  readonly events?: readonly string[];
+  readonly logRecordProcessors?: readonly LogRecordProcessor[];
+  readonly metricReaders?: readonly MetricReader[];
+  readonly spanProcessors?: readonly SpanProcessor[];
+  /**
+   * True when this backend's metric readers export the run's own instruments. When no backend
+   * does, `logMetrics` records no instruments at all: nobody would read them.
+   */
+  readonly exportsRunInstruments?: boolean;
+}

@@ -1,0 +1,111 @@
+/**
+ * One run's OTel providers (metrics, logs, traces), assembled from its backends.
+ */
+import { context, metrics, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { Resource } from '@opentelemetry/resources';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import type { DiagnosticLogger } from '../diagnostics.js';
+import type { TelemetryBackend } from './backend.js';
+import { TrainingEventProcessor } from './event-processor.js';
+
+export const INSTRUMENTATION_SCOPE = 'jepa-loggers';
+export const MAX_ROW_ATTRIBUTES = 100_000;
+
+export interface TelemetryPipelineOptions {
+  readonly resource: Resource;
+  readonly backends: readonly TelemetryBackend[];
+  readonly diagnostics: DiagnosticLogger;
+  /** See `TrainingEventProcessorOptions.maxQueueSize`. */
+  readonly maxEventQueueSize?: number;
+}
+
+export class TelemetryPipeline {
+  readonly meterProvider: MeterProvider;
+  readonly loggerProvider: LoggerProvider;
+  readonly tracerProvider: BasicTracerProvider;
+  /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
+  readonly exportsRunInstruments: boolean;
+  private readonly consumedEvents: ReadonlySet<string> | 'all';
+  private readonly globals = { metrics: false, trace: false, logs: false };
+
+  constructor(options: TelemetryPipelineOptions) {
+    const { resource, backends } = options;
+    const eventExporters = backends.flatMap((b) => b.eventExporters ?? []);
+    const logRecordProcessors = backends.flatMap((b) => b.logRecordProcessors ?? []);
+    const processors = [
+      ...(eventExporters.length > 0
+        ? [
+            new TrainingEventProcessor({
+              exporters: eventExporters,
+              maxQueueSize: options.maxEventQueueSize,
+              diagnostics: options.diagnostics,
+            }),
+          ]
+        : []),
+      ...logRecordProcessors,
+    ];
+    this.loggerProvider = new LoggerProvider({
+      resource,
+      processors,
+      // A row is one record with an attribute per metric: the default limit of 128 would cut wide rows.
+      logRecordLimits: { attributeCountLimit: MAX_ROW_ATTRIBUTES },
+    });
+    this.meterProvider = new MeterProvider({
+      resource,
+      readers: backends.flatMap((b) => b.metricReaders ?? []),
+    });
+    this.tracerProvider = new BasicTracerProvider({
+      resource,
+      spanProcessors: backends.flatMap((b) => b.spanProcessors ?? []),
+    });
+    this.exportsRunInstruments = backends.some((b) => b.exportsRunInstruments);
+    this.consumedEvents =
+      logRecordProcessors.length > 0 || backends.some((b) => b.eventExporters?.length && !b.events)
+        ? 'all'
+        : new Set(backends.flatMap((b) => (b.eventExporters?.length ? (b.events ?? []) : [])));
+  }
+
+  /** False when no backend would read the training event `eventName`: emitting it is wasted work. */
+  consumesEvent(eventName: string): boolean {
+    return this.consumedEvents === 'all' || this.consumedEvents.has(eventName);
+  }
+
+  /**
+   * Makes these providers the global ones, where no other SDK has claimed them, so that the
+   * user's own instrumentation (runtime metrics, other libraries' spans) reaches the same
+   * backends. A context manager is installed if none is, so spans nest across `await`.
+   */
+  registerGlobally(): void {
+    this.globals.metrics = metrics.setGlobalMeterProvider(this.meterProvider);
+    this.globals.trace = trace.setGlobalTracerProvider(this.tracerProvider);
+    this.globals.logs = logs.setGlobalLoggerProvider(this.loggerProvider) === this.loggerProvider;
+    const contextManager = new AsyncLocalStorageContextManager();
+    if (!context.setGlobalContextManager(contextManager.enable())) contextManager.disable();
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([
+      this.tracerProvider.forceFlush(),
+      this.loggerProvider.forceFlush(),
+      this.meterProvider.forceFlush(),
+    ]);
+  }
+
+  async shutdown(): Promise<void> {
+    // Free the globals this run holds for the next run of this process.
+    if (this.globals.metrics) metrics.disable();
+    if (this.globals.trace) trace.disable();
+    if (this.globals.logs) logs.disable();
+    Object.assign(this.globals, { metrics: false, trace: false, logs: false });
+    // Spans first (they end into metrics and events). Queued events reach the sinks before the
+    // final metric collection places other instruments at the latest step; sinks close last.
+    await this.tracerProvider.shutdown();
+    await this.loggerProvider.forceFlush();
+    await this.meterProvider.shutdown();
+    await this.loggerProvider.shutdown();
+  }
+}

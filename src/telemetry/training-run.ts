@@ -1,0 +1,326 @@
+/**
+ * A training run on OTel: the provider set its backends share, its identity and its step. Every
+ * logger class that writes through OTel (console, TensorBoard, W&B, OTLP, multi) owns one.
+ *
+ * `logMetrics` is the hot path. Per key it does one map lookup, one instrument record (only when a
+ * backend exports the run's instruments) and one property write; per row, one step-gauge record
+ * and one log record. Everything else (formatting, encoding, I/O) happens in the exporters, later.
+ */
+import type { Gauge, Tracer } from '@opentelemetry/api';
+import type { AnyValue, Logger } from '@opentelemetry/api-logs';
+import { type DiagnosticLogger, OnceWarner } from '../diagnostics.js';
+import { isPlainObject } from '../loggers/utils.js';
+import type { TelemetryBackend } from './backend.js';
+import {
+  Attr,
+  EventName,
+  histogramRecord,
+  hparamsRecord,
+  imageRecord,
+  type RunStatus,
+  runEndRecord,
+  textRecord,
+} from './events.js';
+import { type InstrumentKind, MetricKeyTable } from './instruments.js';
+import { encodeImages, type HistogramInput, histogramOf, type ImageInput } from './media.js';
+import { INSTRUMENTATION_SCOPE, TelemetryPipeline } from './pipeline.js';
+import { runResource } from './resource.js';
+import type { RunIdentity } from './run-identity.js';
+
+export interface TrainingRunOptions {
+  readonly identity: RunIdentity;
+  readonly backends: readonly TelemetryBackend[];
+  readonly diagnostics: DiagnosticLogger;
+  /** Instrument kind per metric key (gauge when not listed). */
+  readonly instruments?: Readonly<Record<string, InstrumentKind>>;
+  /** Buckets of `logHistogram` for raw values. Default 64. */
+  readonly histogramBins?: number;
+  /** Make the providers global where no other SDK has (default true). */
+  readonly registerGlobally?: boolean;
+}
+
+export interface FinishOptions {
+  /** 0 for success; the run is marked failed otherwise. */
+  readonly exitCode?: number;
+  readonly status?: RunStatus;
+}
+
+/** The gauge that carries the step (never an attribute: a per-step label would explode series). */
+export const STEP_GAUGE = 'jepa.step';
+
+export class TrainingRun {
+  readonly identity: RunIdentity;
+  readonly pipeline: TelemetryPipeline;
+  readonly tracer: Tracer;
+  private readonly events: Logger;
+  private readonly keys: MetricKeyTable;
+  private readonly stepGauge: Gauge | undefined;
+  private readonly warner: OnceWarner;
+  private readonly emitsRows: boolean;
+  /** False when no backend reads rows at all: `logMetrics` then only tracks the step. */
+  private readonly rowsConsumed: boolean;
+  private latestStep = -1;
+  private finishing: Promise<void> | undefined;
+
+  constructor(private readonly options: TrainingRunOptions) {
+    this.identity = options.identity;
+    this.warner = new OnceWarner(options.diagnostics);
+    this.pipeline = new TelemetryPipeline({
+      resource: runResource(options.identity),
+      backends: options.backends,
+      diagnostics: options.diagnostics,
+    });
+    if (options.registerGlobally ?? true) this.pipeline.registerGlobally();
+    const meter = this.pipeline.exportsRunInstruments
+      ? this.pipeline.meterProvider.getMeter(INSTRUMENTATION_SCOPE)
+      : undefined;
+    this.stepGauge = meter?.createGauge(STEP_GAUGE, {
+      description: 'training step of the latest row',
+    });
+    this.keys = new MetricKeyTable({ meter, kinds: options.instruments, warner: this.warner });
+    this.events = this.pipeline.loggerProvider.getLogger(INSTRUMENTATION_SCOPE);
+    this.tracer = this.pipeline.tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
+    this.emitsRows = this.pipeline.consumesEvent(EventName.metrics);
+    this.rowsConsumed = this.emitsRows || this.pipeline.exportsRunInstruments;
+  }
+
+  /** The step of the latest row (-1 before the first). */
+  get step(): number {
+    return this.latestStep;
+  }
+
+  get finished(): boolean {
+    return this.finishing !== undefined;
+  }
+
+  /** Records one row. Never throws: bad values are dropped with a warning, the rest is kept. */
+  logMetrics(metrics: Readonly<Record<string, unknown>>, step?: number): void {
+    if (this.finishing) {
+      this.warner.warn('finished', `logMetrics after finish() on run ${this.identity.id}: ignored`);
+      return;
+    }
+    try {
+      const at = this.resolveStep(step, true);
+      if (!this.rowsConsumed) return;
+      const attributes: Record<string, number> = {};
+      this.collect(metrics, '', attributes, true);
+      this.stepGauge?.record(at);
+      if (this.emitsRows) {
+        attributes[Attr.step] = at;
+        this.events.emit({ eventName: EventName.metrics, attributes });
+      }
+    } catch (error) {
+      this.options.diagnostics.error(`logMetrics failed: ${describe(error)}`);
+    }
+  }
+
+  logHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.guarded('logHistogram', EventName.histogram, tag, () => {
+      const { histogram, skipped } = histogramOf(values, this.options.histogramBins);
+      if (skipped > 0) {
+        this.warner.warn(
+          `histogram-skipped:${tag}`,
+          `logHistogram('${tag}'): ${skipped} non-finite values left out`,
+        );
+      }
+      if (!histogram) {
+        this.warner.warn(
+          `histogram-empty:${tag}`,
+          `logHistogram('${tag}'): no finite values; nothing logged`,
+        );
+        return;
+      }
+      this.events.emit(histogramRecord(this.resolveStep(step, false), tag, histogram));
+    });
+  }
+
+  logImage(tag: string, images: ImageInput, step?: number): void {
+    this.guarded('logImage', EventName.image, tag, () => {
+      const at = this.resolveStep(step, false);
+      encodeImages(images).forEach((image, index) => {
+        this.events.emit(imageRecord(at, tag, image, index));
+      });
+    });
+  }
+
+  logText(tag: string, text: string, step?: number): void {
+    this.guarded('logText', EventName.text, tag, () => {
+      this.events.emit(textRecord(this.resolveStep(step, false), tag, String(text)));
+    });
+  }
+
+  logHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics: Readonly<Record<string, unknown>> = {},
+  ): void {
+    this.guarded('logHyperparams', EventName.hparams, 'hparams', () => {
+      const numericMetrics: Record<string, number> = {};
+      this.collect(metrics, '', numericMetrics, false);
+      this.events.emit(hparamsRecord(toAnyValueMap(hparams), numericMetrics));
+    });
+  }
+
+  /** Sends everything recorded so far to every backend. */
+  async flush(): Promise<void> {
+    await this.pipeline.forceFlush();
+  }
+
+  /** Marks the end of the run, flushes and shuts the providers down. Idempotent. */
+  finish(options: FinishOptions = {}): Promise<void> {
+    this.finishing ??= (async () => {
+      const exitCode = options.exitCode ?? 0;
+      const status = options.status ?? (exitCode === 0 ? 'finished' : 'failed');
+      this.events.emit(runEndRecord(exitCode, status));
+      await this.pipeline.shutdown();
+    })();
+    return this.finishing;
+  }
+
+  /**
+   * The step a call is logged at. Rows without a step take the next step; media without one take
+   * the current step. Invalid steps are warned about and replaced (see docs/bad-input.md).
+   */
+  private resolveStep(step: unknown, advances: boolean): number {
+    let at: number;
+    if (typeof step === 'number' && Number.isSafeInteger(step) && step >= 0) {
+      at = step;
+    } else if (step === undefined || step === null) {
+      at = advances ? this.latestStep + 1 : Math.max(this.latestStep, 0);
+    } else {
+      at = this.repairStep(step, advances);
+    }
+    if (at < this.latestStep) {
+      this.warner.warn(
+        'step:decreasing',
+        `step went back from ${this.latestStep} to ${at}: kept as given; W&B ignores rows below its ` +
+          'current step and TensorBoard treats it as a restart',
+      );
+    }
+    this.latestStep = at;
+    return at;
+  }
+
+  private repairStep(step: unknown, advances: boolean): number {
+    const next = advances ? this.latestStep + 1 : Math.max(this.latestStep, 0);
+    const value = typeof step === 'bigint' ? Number(step) : step;
+    if (
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      value >= 0 &&
+      value <= Number.MAX_SAFE_INTEGER
+    ) {
+      const floored = Math.floor(value);
+      if (floored !== value) {
+        this.warner.warn(
+          'step:fraction',
+          `step ${value} is not an integer: logged at step ${floored}`,
+        );
+      }
+      return floored;
+    }
+    this.warner.warn(
+      `step:invalid:${String(step)}`,
+      `step ${describe(step)} is not a non-negative integer: logged at the next step (${next}) instead`,
+    );
+    return next;
+  }
+
+  /**
+   * Copies the numeric leaves of `metrics` into `out` (nested objects flatten to `a/b`), recording
+   * them on their instruments when `record`; warns once about each key it drops.
+   */
+  private collect(
+    metrics: Readonly<Record<string, unknown>>,
+    prefix: string,
+    out: Record<string, number>,
+    record: boolean,
+  ): void {
+    for (const name in metrics) {
+      const key = prefix ? `${prefix}/${name}` : name;
+      let value = metrics[name];
+      if (typeof value !== 'number') {
+        if (isPlainObject(value)) {
+          this.collect(value, key, out, record);
+          continue;
+        }
+        const coerced = this.coerce(key, value);
+        if (coerced === undefined) continue;
+        value = coerced;
+      }
+      const slot = this.keys.slot(key);
+      if (!slot) continue;
+      if (record) slot.record?.(value as number);
+      out[key] = value as number;
+    }
+  }
+
+  private coerce(key: string, value: unknown): number | undefined {
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    if (typeof value === 'bigint') {
+      const number = Number(value);
+      if (!Number.isSafeInteger(number)) {
+        this.warner.warn(
+          `bigint:${key}`,
+          `logMetrics: '${key}' = ${value}n loses precision as a number`,
+        );
+      }
+      return number;
+    }
+    const hint =
+      Array.isArray(value) || ArrayBuffer.isView(value)
+        ? 'an array (use logHistogram for distributions)'
+        : typeof value === 'string'
+          ? 'a string (use logText for text)'
+          : value === null || value === undefined
+            ? `${value}`
+            : `of type ${typeof value}`;
+    this.warner.warn(
+      `value:${key}:${typeof value}`,
+      `logMetrics: '${key}' was dropped: its value is ${hint}`,
+    );
+    return undefined;
+  }
+
+  private guarded(method: string, eventName: string, tag: string, body: () => void): void {
+    if (this.finishing) {
+      this.warner.warn(
+        `finished:${method}`,
+        `${method} after finish() on run ${this.identity.id}: ignored`,
+      );
+      return;
+    }
+    if (typeof tag !== 'string' || tag.length === 0) {
+      this.options.diagnostics.warning(
+        `${method}: the tag must be a non-empty string; nothing logged`,
+      );
+      return;
+    }
+    if (!this.pipeline.consumesEvent(eventName)) return;
+    try {
+      body();
+    } catch (error) {
+      this.options.diagnostics.warning(`${method}('${tag}') logged nothing: ${describe(error)}`);
+    }
+  }
+}
+
+function toAnyValueMap(values: Readonly<Record<string, unknown>>): Record<string, AnyValue> {
+  const out: Record<string, AnyValue> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    if (typeof value === 'bigint') out[key] = Number(value);
+    else if (isPlainObject(value)) out[key] = toAnyValueMap(value);
+    else if (Array.isArray(value))
+      out[key] = value.map((item) => toAnyValueMap({ item }).item ?? null);
+    else if (value instanceof Date) out[key] = value.toISOString();
+    else out[key] = value as AnyValue;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(value);
+}
