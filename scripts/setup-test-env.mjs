@@ -1,0 +1,24 @@
+// Installs what the test suite checks our output with, once; later runs reuse it. Each step is
+// idempotent and says what it does.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, repoRoot, venvBin, venvDir } from './test-env.mjs';
+
+function run(command, args, options = {}) {
+  execFileSync(command, args, { stdio: 'inherit', ...options });
+}
+
+function pythonVenv() {
+  const dir = venvDir();
+  const stamp = join(dir, '.complete');
+  if (existsSync(stamp)) return;
+  console.error(`setup: Python venv with TensorBoard and wandb in ${dir}`);
+  rmSync(dir, { recursive: true, force: true });
+  run('python3', ['-m', 'venv', dir]);
+  run(venvBin('pip'), ['install', '--quiet', '-r', join(repoRoot, 'test/python/requirements.txt')]);
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+}
+
+mkdirSync(cacheDir(), { recursive: true });
+pythonVenv();
