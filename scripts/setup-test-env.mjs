@@ -20,5 +20,24 @@ function pythonVenv() {
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
 
+/** Debian packages the tests run for real: Prometheus (collector pipeline), Chromium (screenshots). */
+function debianPackages() {
+  const wanted = [
+    { pkg: 'prometheus', binary: '/usr/bin/prometheus' },
+    { pkg: 'chromium', binary: '/usr/bin/chromium' },
+  ].filter(({ binary }) => !existsSync(binary));
+  if (wanted.length === 0) return;
+  const names = wanted.map(({ pkg }) => pkg);
+  console.error(`setup: apt-get install ${names.join(' ')}`);
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const apt = (...args) =>
+    run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), ...args], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  apt('update', '-qq');
+  apt('install', '-y', '-qq', '--no-install-recommends', ...names);
+}
+
 mkdirSync(cacheDir(), { recursive: true });
 pythonVenv();
+debianPackages();
