@@ -1,25 +1,38 @@
 /**
- * The demo: a short training run logged through `createLogger` to the console, and to OTLP when
- * an endpoint is configured or a Collector listens on the default local port.
+ * The demo: a short training run logged through `createLogger` on embedded defaults: the console,
+ * TensorBoard (`logs/tensorboard`), W&B offline (`wandb/`), and OTLP when an endpoint is
+ * configured or a Collector listens on the default local port.
  */
 import { connect } from 'node:net';
 import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
+import { LoggerRegistry } from '../loggers/base-logger.js';
 import { createLogger } from '../loggers/multi-logger.js';
 
-const DEFAULT_OTLP_HTTP = { host: '127.0.0.1', port: 4318 };
+const LOCAL_OTLP_HTTP = { host: '127.0.0.1', port: 4318 };
+
+/** The embedded configuration (the seed's YAML shape). */
+export function demoConfig(options: { otlpEndpoint?: string } = {}): Record<string, unknown> {
+  const wanted = ['console', 'tensorboard', 'wandb'].filter((name) => LoggerRegistry.has(name));
+  return {
+    backends: options.otlpEndpoint ? [...wanted, 'otlp'] : wanted,
+    project: 'jepa-demo',
+    run_name: 'demo',
+    console: { level: 'INFO', format: '%(asctime)s - %(levelname)s - %(message)s', colored: true },
+    tensorboard: { log_dir: 'logs/tensorboard' },
+    wandb: { mode: 'offline', project: 'jepa-demo' },
+    ...(options.otlpEndpoint ? { otlp: { endpoint: options.otlpEndpoint } } : {}),
+  };
+}
 
 export async function runDemo(_args: readonly string[]): Promise<number> {
-  const otlp =
-    otlpConfiguredByEnv() || (await listening(DEFAULT_OTLP_HTTP.host, DEFAULT_OTLP_HTTP.port));
-  const backends = ['console', ...(otlp ? ['otlp'] : [])];
-  const logger = createLogger({
-    backends,
-    run_name: 'demo',
-    console: { level: 'INFO' },
-    ...(otlp && !otlpConfiguredByEnv()
-      ? { otlp: { endpoint: `http://${DEFAULT_OTLP_HTTP.host}:${DEFAULT_OTLP_HTTP.port}` } }
-      : {}),
-  });
+  // createLogger adds otlp itself when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise look for a
+  // Collector on this machine.
+  const local = `http://${LOCAL_OTLP_HTTP.host}:${LOCAL_OTLP_HTTP.port}`;
+  const otlpEndpoint =
+    !otlpConfiguredByEnv() && (await listening(LOCAL_OTLP_HTTP.host, LOCAL_OTLP_HTTP.port))
+      ? local
+      : undefined;
+  const logger = createLogger(demoConfig({ otlpEndpoint }));
   logger.logHyperparams({ learning_rate: 0.1, steps: 200 });
   let loss = 2.5;
   for (let step = 0; step < 200; step++) {
@@ -30,7 +43,7 @@ export async function runDemo(_args: readonly string[]): Promise<number> {
     }
   }
   await logger.finish();
-  process.stderr.write(`demo: run ${logger.identity.id} logged to ${backends.join(', ')}\n`);
+  process.stderr.write(`demo: run ${logger.identity.id} finished\n`);
   return 0;
 }
 

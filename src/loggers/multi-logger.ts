@@ -77,6 +77,17 @@ export class MultiLogger extends TelemetryLogger {
     this.forEachCustom('logHyperparams', (logger) => logger.logHyperparams(hparams, metrics));
   }
 
+  override async logModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[] = [],
+  ): Promise<void> {
+    await Promise.all([
+      super.logModel(model, name, aliases),
+      ...this.loggers.map((logger) => logger.logModel(model, name, aliases)),
+    ]);
+  }
+
   override async finish(options: FinishOptions = {}): Promise<void> {
     const results = await Promise.allSettled([
       super.finish(options),

@@ -106,6 +106,14 @@ export class TelemetryLogger extends BaseLogger {
     this.run.logHyperparams(hparams, metrics);
   }
 
+  override logModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[] = [],
+  ): Promise<void> {
+    return this.run.logModel(model, name, aliases);
+  }
+
   /** Sends everything logged so far to every backend, without ending the run. */
   flush(): Promise<void> {
     return this.run.flush();

@@ -27,4 +27,13 @@ export interface TelemetryBackend {
    * does, `logMetrics` records no instruments at all: nobody would read them.
    */
   readonly exportsRunInstruments?: boolean;
+  /**
+   * Stores a model file or bytes as an artifact named `name` (W&B model artifacts). Models are
+   * files, not telemetry: they go to the backend directly, not through OTel.
+   */
+  readonly logModel?: (
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[],
+  ) => Promise<void>;
 }

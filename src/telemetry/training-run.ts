@@ -160,6 +160,16 @@ export class TrainingRun {
     });
   }
 
+  /** Hands a model to every backend that stores models; resolves when all have it. */
+  async logModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[] = [],
+  ): Promise<void> {
+    const keepers = this.options.backends.filter((backend) => backend.logModel);
+    await Promise.all(keepers.map((backend) => backend.logModel?.(model, name, aliases)));
+  }
+
   /** Sends everything recorded so far to every backend. */
   async flush(): Promise<void> {
     await this.pipeline.forceFlush();
