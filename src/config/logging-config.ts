@@ -217,8 +217,11 @@ function checkObject(
   for (const issue of result.error.issues) {
     const issuePath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     const secret = isSecret(schema, String(issuePath[0]));
-    const given = secret ? '' : ` (got ${describeValue(valueAt(input, issuePath))})`;
-    problems.push(at([...path, ...issuePath], `${issue.message}${given}`));
+    const given = secret ? '' : `, got ${describeValue(valueAt(input, issuePath))}`;
+    const message = issue.message
+      .replace(/^Invalid (input|option): /, '')
+      .replace(/, received \w+$/, '');
+    problems.push(at([...path, ...issuePath], `${message}${given}`));
   }
   return undefined;
 }

@@ -32,12 +32,19 @@ export function parseYaml(text: string, file = '<yaml>'): YamlSource {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
+    const lines = text.split('\n');
+    // An error found at the end of the file (an unclosed quote) points to the last written line.
+    const contentLine = (line: number) => {
+      let at = line;
+      while (at > 1 && (lines[at - 1] ?? '').trim() === '') at--;
+      return at;
+    };
     throw new ConfigError(
       document.errors.map((error) => ({
         path: '',
         file,
-        line: lineCounter.linePos(error.pos[0]).line,
-        message: `malformed YAML: ${error.message.split('\n')[0]}`,
+        line: contentLine(lineCounter.linePos(error.pos[0]).line),
+        message: `malformed YAML: ${error.message.split(' at line ')[0]?.split('\n')[0]}`,
       })),
     );
   }

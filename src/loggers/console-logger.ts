@@ -25,7 +25,12 @@ export class ConsoleLogger extends TelemetryLogger {
       format: section.format,
       dateFormat: section.datefmt,
       colored: section.colored,
-      stream: section.stream === 'stdout' ? process.stdout : process.stderr,
+      stream:
+        section.stream === 'stdout'
+          ? process.stdout
+          : section.stream === 'stderr'
+            ? process.stderr
+            : section.stream,
       precision: section.precision,
       env: context.env,
     });

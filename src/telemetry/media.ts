@@ -44,7 +44,7 @@ export function histogramOf(
   bins = DEFAULT_HISTOGRAM_BINS,
 ): { histogram: HistogramData | undefined; skipped: number } {
   if (isOTelPoint(input)) return { histogram: fromOTelHistogramPoint(input), skipped: 0 };
-  const values = flattenNumbers(input);
+  const values = Float64Array.from(flattenNumbers(input));
   let skipped = 0;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;

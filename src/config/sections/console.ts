@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { levelSchema, logFrequencySchema } from './common.js';
 
@@ -11,7 +12,16 @@ export const consoleSection = z.object({
     .describe('Python logging format: %(asctime)s, %(levelname)s, %(message)s, %(name)s, ...'),
   datefmt: z.string().optional().describe('Python datefmt for %(asctime)s (strftime codes)'),
   colored: z.boolean().default(true).describe('Colour output on terminals (NO_COLOR turns it off)'),
-  stream: z.enum(['stderr', 'stdout']).default('stderr').describe('Where lines go'),
+  stream: z
+    .union([
+      z.enum(['stderr', 'stdout']),
+      z.custom<Writable>(
+        (value) => typeof (value as Writable | null)?.write === 'function',
+        'expected stderr, stdout or a writable stream',
+      ),
+    ])
+    .default('stderr')
+    .describe('Where lines go: stderr, stdout, or (in code) any writable stream'),
   precision: z.number().int().min(0).max(17).default(4).describe('Digits after the point'),
   log_frequency: logFrequencySchema,
 });

@@ -1,0 +1,175 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { LoggingConfig, parseSection } from '../../src/config/logging-config.js';
+import { CollectingDiagnostics } from '../../src/diagnostics.js';
+
+const SEED_YAML = join(import.meta.dirname, '../fixtures/config/seed-logging.yaml');
+
+function yamlFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'jepa-config-')), 'logging.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemsOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe("seed: Configuration (the seed's logging: YAML, unchanged)", () => {
+  it('loads every value, with no warnings', () => {
+    const diagnostics = new CollectingDiagnostics();
+    const config = LoggingConfig.fromYaml(SEED_YAML, { env: {}, diagnostics });
+    expect(diagnostics.messages).toEqual([]);
+    expect(config.global).toMatchObject({
+      level: 'INFO',
+      backends: ['wandb', 'tensorboard', 'console'],
+      log_frequency: 10,
+      save_frequency: 50,
+    });
+    expect(config.section('wandb')).toMatchObject({
+      project: 'jepa-experiments',
+      entity: 'my-team',
+      tags: ['baseline', 'transformer'],
+      log_frequency: 10,
+      log_gradients: false,
+      log_model: true,
+    });
+    expect(config.section('tensorboard')).toMatchObject({
+      log_dir: 'logs/tensorboard',
+      log_frequency: 10,
+      log_images: true,
+      log_histograms: true,
+    });
+    expect(config.section('console')).toMatchObject({
+      level: 'INFO',
+      format: '%(asctime)s - %(levelname)s - %(message)s',
+      colored: true,
+    });
+  });
+
+  it('fills defaults for what the file leaves out', () => {
+    const config = LoggingConfig.fromDict({}, { env: {} });
+    expect(config.backends).toEqual(['console']);
+    expect(config.global.flush_timeout).toBe(10);
+    expect(config.section('tensorboard').flush_secs).toBe(5);
+  });
+});
+
+describe('unknown keys', () => {
+  it('warn with the file, the line and the nearest known key, and are ignored', () => {
+    const file = yamlFile(
+      'logging:\n  backends: [console]\n  log_frequncy: 10\n  console:\n    colord: true\n',
+    );
+    const diagnostics = new CollectingDiagnostics();
+    const config = LoggingConfig.fromYaml(file, { env: {}, diagnostics });
+    expect(config.warnings.map((w) => [w.path, w.line, w.suggestion])).toEqual([
+      ['log_frequncy', 3, 'log_frequency'],
+      ['console.colord', 5, 'colored'],
+    ]);
+    expect(diagnostics.at('WARNING')).toEqual([
+      `config: ${file}:3: log_frequncy: unknown key, ignored (did you mean 'log_frequency'?)`,
+      `config: ${file}:5: console.colord: unknown console key, ignored (did you mean 'colored'?)`,
+    ]);
+  });
+});
+
+describe('errors', () => {
+  it('lists every wrong type at once, naming key, line and value', () => {
+    const file = yamlFile(
+      'logging:\n  backends: [console]\n  log_frequency: "ten"\n  console:\n    colored: 3\n',
+    );
+    const error = problemsOf(() => LoggingConfig.fromYaml(file, { env: {} }));
+    expect(error.problems.map((p) => [p.path, p.line])).toEqual([
+      ['log_frequency', 3],
+      ['console.colored', 5],
+    ]);
+    expect(error.message).toMatch(/log_frequency: expected number, got string "ten"/);
+    expect(error.message).toMatch(/console\.colored: expected boolean, got number 3/);
+  });
+
+  it('names an unknown backend and suggests one', () => {
+    const error = problemsOf(() =>
+      LoggingConfig.fromDict({ backends: ['console', 'tensorbord'] }, { env: {} }),
+    );
+    expect(error.message).toMatch(
+      /backends\.1: unknown backend 'tensorbord'.*did you mean 'tensorboard'/,
+    );
+  });
+
+  it('names file and line of malformed YAML', () => {
+    const file = yamlFile('logging:\n  backends: [console\n  level: INFO\n');
+    const error = problemsOf(() => LoggingConfig.fromYaml(file));
+    expect(error.problems[0]?.file).toBe(file);
+    expect(error.problems[0]?.line).toBeGreaterThanOrEqual(2);
+    expect(error.message).toMatch(new RegExp(`${file}:\\d+: malformed YAML`));
+  });
+
+  it('says when the file is missing', () => {
+    expect(() => LoggingConfig.fromYaml('/nonexistent/logging.yaml')).toThrow(
+      /\/nonexistent\/logging\.yaml: cannot read the configuration: file not found/,
+    );
+  });
+
+  it('never repeats a secret in an error', () => {
+    const error = problemsOf(() => parseSection('wandb', { api_key: 12345678901234 }));
+    expect(error.message).toMatch(/wandb\.api_key/);
+    expect(error.message).not.toContain('12345678901234');
+  });
+});
+
+describe('environment and aliases', () => {
+  it('fills keys from their variables, converted to the key type; the config wins', () => {
+    const env = {
+      WANDB_PROJECT: 'from-env',
+      WANDB_TAGS: 'a, b',
+      WANDB_MODE: 'offline',
+      JEPA_RUN_ID: 'abcd1234',
+    };
+    const config = LoggingConfig.fromDict(
+      { backends: ['wandb'], wandb: { mode: 'online' } },
+      { env },
+    );
+    expect(config.section('wandb')).toMatchObject({
+      project: 'from-env',
+      tags: ['a', 'b'],
+      mode: 'online',
+    });
+    expect(config.global.run_id).toBe('abcd1234');
+  });
+
+  it('accepts camelCase spellings of keys', () => {
+    const config = LoggingConfig.fromDict(
+      { logFrequency: 5, tensorboard: { logDir: 'x', flushSecs: 1 } },
+      { env: {} },
+    );
+    expect(config.global.log_frequency).toBe(5);
+    expect(config.section('tensorboard')).toMatchObject({ log_dir: 'x', flush_secs: 1 });
+  });
+
+  it('masks secrets in dumps', () => {
+    const config = LoggingConfig.fromDict(
+      {
+        backends: ['wandb', 'otlp'],
+        wandb: { api_key: 'k'.repeat(40) },
+        otlp: { headers: { Authorization: 'Bearer t' } },
+      },
+      { env: {} },
+    );
+    const dump = JSON.stringify(config.toDict());
+    expect(dump).not.toContain('k'.repeat(40));
+    expect(dump).not.toContain('Bearer t');
+    expect(config.toDict()).toMatchObject({
+      wandb: { api_key: '***' },
+      otlp: { headers: { Authorization: '***' } },
+    });
+  });
+});

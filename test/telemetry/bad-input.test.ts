@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { LoggingConfig } from '../../src/config/logging-config.js';
+import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
+import { memoryBackend } from '../support/memory-sink.js';
+
+/** A logger whose rows land in memory and whose instruments are exported in memory too. */
+async function logged(calls: (logger: TelemetryLogger) => void) {
+  const { sink, backend } = memoryBackend();
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  const diagnostics = new CollectingDiagnostics();
+  const logger = new TelemetryLogger(
+    {},
+    () => [backend, { name: 'metrics', metricReaders: [reader], exportsRunInstruments: true }],
+    {
+      diagnostics,
+      settings: { handle_signals: false },
+    },
+  );
+  calls(logger);
+  await logger.finish();
+  const instruments = new Map<string, number>();
+  for (const resourceMetrics of exporter.getMetrics()) {
+    for (const scope of resourceMetrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        instruments.set(metric.descriptor.name, metric.dataPoints.at(-1)?.value as number);
+      }
+    }
+  }
+  return { rows: sink.rows, warnings: diagnostics.at('WARNING'), instruments };
+}
+
+const longKey = `k${'x'.repeat(299)}`;
+
+type Case = () => Promise<void> | void;
+const cases: Record<string, Case> = {
+  'NaN value': async () => {
+    const { rows, instruments } = await logged((l) => l.logMetrics({ loss: Number.NaN, ok: 1 }, 0));
+    expect(rows[0]?.values.loss).toBeNaN();
+    expect(rows[0]?.values.ok).toBe(1);
+    expect(instruments.get('loss')).toBeNaN();
+  },
+  '+Infinity / -Infinity value': async () => {
+    const { rows } = await logged((l) =>
+      l.logMetrics({ up: Number.POSITIVE_INFINITY, down: Number.NEGATIVE_INFINITY }, 0),
+    );
+    expect(rows[0]?.values).toEqual({
+      up: Number.POSITIVE_INFINITY,
+      down: Number.NEGATIVE_INFINITY,
+    });
+  },
+  '-0 value': async () => {
+    const { rows } = await logged((l) => l.logMetrics({ zero: -0 }, 0));
+    expect(Object.is(rows[0]?.values.zero, -0)).toBe(true);
+  },
+  'string value': async () => {
+    const { rows, warnings } = await logged((l) => l.logMetrics({ name: 'resnet', ok: 1 }, 0));
+    expect(rows[0]?.values).toEqual({ ok: 1 });
+    expect(warnings).toEqual([
+      expect.stringMatching(/'name' was dropped: its value is a string \(use logText/),
+    ]);
+  },
+  'null / undefined value': async () => {
+    const { rows, warnings } = await logged((l) =>
+      l.logMetrics({ a: null, b: undefined, ok: 2 }, 0),
+    );
+    expect(rows[0]?.values).toEqual({ ok: 2 });
+    expect(warnings).toEqual([
+      expect.stringMatching(/'a' was dropped: its value is null/),
+      expect.stringMatching(/'b' was dropped: its value is undefined/),
+    ]);
+  },
+  'nested object value': async () => {
+    const { rows, instruments } = await logged((l) =>
+      l.logMetrics({ train: { loss: 1, inner: { acc: 0.5 } } }, 0),
+    );
+    expect(rows[0]?.values).toEqual({ 'train/loss': 1, 'train/inner/acc': 0.5 });
+    expect(instruments.get('train/loss')).toBe(1);
+  },
+  'array value': async () => {
+    const { rows, warnings } = await logged((l) =>
+      l.logMetrics({ hist: [1, 2], typed: new Float32Array(2), ok: 1 }, 0),
+    );
+    expect(rows[0]?.values).toEqual({ ok: 1 });
+    expect(warnings.filter((w) => w.includes('use logHistogram'))).toHaveLength(2);
+  },
+  'boolean value': async () => {
+    const { rows } = await logged((l) => l.logMetrics({ yes: true, no: false }, 0));
+    expect(rows[0]?.values).toEqual({ yes: 1, no: 0 });
+  },
+  'bigint value': async () => {
+    const { rows, warnings } = await logged((l) => l.logMetrics({ small: 5n, huge: 2n ** 60n }, 0));
+    expect(rows[0]?.values).toEqual({ small: 5, huge: 2 ** 60 });
+    expect(warnings).toEqual([
+      expect.stringMatching(/'huge' = 1152921504606846976n loses precision/),
+    ]);
+  },
+  'empty key': async () => {
+    const { rows, warnings } = await logged((l) => l.logMetrics({ '': 1, ok: 1 }, 0));
+    expect(rows[0]?.values).toEqual({ ok: 1 });
+    expect(warnings).toEqual([expect.stringMatching(/empty metric key was dropped/)]);
+  },
+  'unicode key': async () => {
+    const { rows, instruments } = await logged((l) => l.logMetrics({ 'perte/λ': 1, 损失: 2 }, 0));
+    expect(rows[0]?.values).toEqual({ 'perte/λ': 1, 损失: 2 });
+    expect(instruments.get('perte/_')).toBe(1);
+    expect(instruments.get('metric___')).toBe(2);
+  },
+  '300-character key': async () => {
+    const { rows, instruments } = await logged((l) => l.logMetrics({ [longKey]: 3 }, 0));
+    expect(rows[0]?.values).toEqual({ [longKey]: 3 });
+    expect(instruments.get(longKey.slice(0, 255))).toBe(3);
+  },
+  'keys that differ only by characters Prometheus replaces': async () => {
+    const { rows, warnings, instruments } = await logged((l) =>
+      l.logMetrics({ 'train/loss': 1, 'train.loss': 2 }, 0),
+    );
+    expect(rows[0]?.values).toEqual({ 'train/loss': 1, 'train.loss': 2 });
+    expect(instruments.get('train/loss')).toBe(1);
+    expect(instruments.has('train.loss')).toBe(false);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /'train\/loss' and 'train\.loss' both become the Prometheus metric 'train_loss'/,
+      ),
+    ]);
+  },
+  'key beginning with `jepa.`': async () => {
+    const { rows, warnings } = await logged((l) => l.logMetrics({ 'jepa.step': 99, ok: 1 }, 4));
+    expect(rows[0]).toMatchObject({ step: 4, values: { ok: 1 } });
+    expect(warnings).toEqual([
+      expect.stringMatching(/'jepa\.step' was dropped: keys beginning with 'jepa\.' are reserved/),
+    ]);
+  },
+  'negative step': async () => {
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics({ a: 1 }, 5);
+      l.logMetrics({ a: 2 }, -3);
+    });
+    expect(rows.map((r) => r.step)).toEqual([5, 6]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/step -3 is not a non-negative integer: logged at the next step \(6\)/),
+    ]);
+  },
+  'non-number step (NaN, Infinity, a string)': async () => {
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics({ a: 1 }, Number.NaN);
+      l.logMetrics({ a: 2 }, Number.POSITIVE_INFINITY);
+      l.logMetrics({ a: 3 }, '7' as unknown as number);
+    });
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(warnings).toHaveLength(3);
+  },
+  'fractional step': async () => {
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics({ a: 1 }, 2.7);
+      l.logMetrics({ a: 2 }, 3.5);
+    });
+    expect(rows.map((r) => r.step)).toEqual([2, 3]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/step 2\.7 is not an integer: logged at step 2/),
+    ]);
+  },
+  'decreasing step': async () => {
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics({ a: 1 }, 10);
+      l.logMetrics({ a: 2 }, 4);
+      l.logMetrics({ a: 3 }, 2);
+    });
+    expect(rows.map((r) => r.step)).toEqual([10, 4, 2]);
+    expect(warnings).toEqual([expect.stringMatching(/step went back from 10 to 4: kept as given/)]);
+  },
+  'unknown backend': () => {
+    expect(() => LoggingConfig.fromDict({ backends: ['wandbb'] }, { env: {} })).toThrow(
+      /unknown backend 'wandbb'; known: .*\(did you mean 'wandb'\?\)/,
+    );
+  },
+  'unknown config key': () => {
+    const diagnostics = new CollectingDiagnostics();
+    LoggingConfig.fromDict({ levle: 'INFO' }, { env: {}, diagnostics });
+    expect(diagnostics.at('WARNING')).toEqual([
+      expect.stringMatching(/levle: unknown key, ignored \(did you mean 'level'\?\)/),
+    ]);
+  },
+  'wrong config type': () => {
+    expect(() =>
+      LoggingConfig.fromDict(
+        { flush_timeout: 'soon', tensorboard: { log_images: 'yes' } },
+        { env: {} },
+      ),
+    ).toThrow(ConfigError);
+    expect(() =>
+      LoggingConfig.fromDict(
+        { flush_timeout: 'soon', tensorboard: { log_images: 'yes' } },
+        { env: {} },
+      ),
+    ).toThrow(
+      /2 problems[\s\S]*flush_timeout: expected number, got string "soon"[\s\S]*tensorboard\.log_images: expected boolean, got string "yes"/,
+    );
+  },
+  'malformed YAML': () => {
+    const file = join(import.meta.dirname, '../fixtures/config/malformed.yaml');
+    expect(() => LoggingConfig.fromYaml(file)).toThrow(/malformed\.yaml:3: malformed YAML/);
+  },
+  'missing config file': () => {
+    expect(() => LoggingConfig.fromYaml('missing.yaml')).toThrow(
+      /missing\.yaml: cannot read the configuration: file not found/,
+    );
+  },
+};
+
+describe('docs/bad-input.md', () => {
+  it('lists exactly the cases tested here', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/bad-input.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| ([^|]+?) \| [^|]+ \|$/gm)]
+      .map((m) => m[1])
+      .filter((label) => label !== 'Input');
+    expect(rows).toEqual(Object.keys(cases));
+  });
+
+  it.each(Object.entries(cases))('%s', async (_label, run) => {
+    await run();
+  });
+});
