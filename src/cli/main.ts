@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /** The `jepa-loggers` command line. */
 import { runDemo } from './demo.js';
+import { runValidateConfig } from './validate-config.js';
 
 const USAGE = `Usage: jepa-loggers <command> [options]
 
 Commands:
   demo            a short training run logged to every configured backend
+  validate-config FILE
+                  check a logging configuration; print its problems and the resolved settings
   help            this text
 `;
 
@@ -14,6 +17,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return runDemo(rest);
+    case 'validate-config':
+      return runValidateConfig(rest);
     case undefined:
     case 'help':
     case '--help':
