@@ -18,10 +18,15 @@ problem with its file, line and a suggestion, then the resolved configuration wi
 environment variables filled in and secrets masked.
 `;
 
+/** Where the command writes: stdout and stderr, or anything with `write` in tests. */
+export interface Output {
+  write(text: string): unknown;
+}
+
 export function runValidateConfig(
   args: readonly string[],
-  out = process.stdout,
-  err = process.stderr,
+  out: Output = process.stdout,
+  err: Output = process.stderr,
 ): number {
   const [file, ...extra] = args;
   if (!file || file === '--help' || file === '-h' || extra.length > 0) {

@@ -38,6 +38,11 @@ export class SinkEventExporter implements LogRecordExporter {
     return this.options.sink.forceFlush();
   }
 
+  /** See `TrainingSink.flushSync`. */
+  flushSync(): void {
+    this.options.sink.flushSync?.();
+  }
+
   shutdown(): Promise<void> {
     return this.options.sink.shutdown();
   }

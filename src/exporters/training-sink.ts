@@ -21,6 +21,11 @@ export interface TrainingSink {
   writeHparams?(event: HparamsEvent): void;
   writeRunEnd?(event: RunEndEvent): void;
   forceFlush(): Promise<void>;
+  /**
+   * Makes buffered writes durable synchronously. Called at process exit, where nothing
+   * asynchronous runs any more, after the last queued events were written.
+   */
+  flushSync?(): void;
   shutdown(): Promise<void>;
 }
 

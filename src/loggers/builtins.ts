@@ -2,6 +2,8 @@
 import { LoggerRegistry } from './base-logger.js';
 import { ConsoleLogger } from './console-logger.js';
 import { OtlpLogger } from './otlp-logger.js';
+import { TensorBoardLogger } from './tensorboard-logger.js';
 
 LoggerRegistry.register('console', ConsoleLogger);
 LoggerRegistry.register('otlp', OtlpLogger);
+LoggerRegistry.register('tensorboard', TensorBoardLogger);

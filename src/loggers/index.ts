@@ -20,4 +20,5 @@ export {
   type TelemetryLoggerClass,
   type TelemetryLoggerOptions,
 } from './telemetry-logger.js';
+export { TensorBoardLogger } from './tensorboard-logger.js';
 export { addPrefix, flattenMetrics, formatMetrics } from './utils.js';

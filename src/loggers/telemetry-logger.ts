@@ -73,7 +73,10 @@ export class TelemetryLogger extends BaseLogger {
       instruments: settings.instruments,
       histogramBins: settings.histogram_bins,
     });
-    if (settings.handle_signals) trackRun(this, settings.flush_timeout * 1000);
+    trackRun(this, {
+      handleSignals: settings.handle_signals,
+      flushTimeoutMs: settings.flush_timeout * 1000,
+    });
   }
 
   /** The run's id, name, project and rank. */
@@ -112,6 +115,11 @@ export class TelemetryLogger extends BaseLogger {
     aliases: readonly string[] = [],
   ): Promise<void> {
     return this.run.logModel(model, name, aliases);
+  }
+
+  /** Writes queued events to the step-aware backends synchronously (see `TrainingSink.flushSync`). */
+  flushSync(): void {
+    this.run.flushSync();
   }
 
   /** Sends everything logged so far to every backend, without ending the run. */

@@ -17,6 +17,11 @@ import type {
 import type { DiagnosticLogger } from '../diagnostics.js';
 import { eventNameOf, isTrainingEventName } from './events.js';
 
+/** An exporter that can make its writes durable without waiting (see `TrainingSink.flushSync`). */
+interface SyncFlushable {
+  flushSync(): void;
+}
+
 export interface TrainingEventProcessorOptions {
   readonly exporters: readonly LogRecordExporter[];
   /** Queued events that make `onEmit` hand the queue over synchronously. Default 8192. */
@@ -52,6 +57,18 @@ export class TrainingEventProcessor implements LogRecordProcessor {
   async forceFlush(): Promise<void> {
     this.drain();
     await Promise.all(this.options.exporters.map((exporter) => exporter.forceFlush()));
+  }
+
+  /**
+   * Hands the queue over and makes the exporters write it, synchronously: for process exit,
+   * when a script calls `process.exit()` in the same turn as its last `logMetrics`.
+   */
+  flushSync(): void {
+    if (this.stopped) return;
+    this.drain();
+    for (const exporter of this.options.exporters) {
+      (exporter as Partial<SyncFlushable>).flushSync?.();
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -1,34 +1,46 @@
 /**
  * Process exit paths for open runs. SIGINT, SIGTERM, an uncaught exception or unhandled rejection,
- * and `beforeExit` (a script that forgot `finish()`) each finish every open run within a bounded
- * time, marked failed or interrupted where they were. The listeners exist only while a run is
- * open, and the process then ends as it would have without us: a signal is raised again when
- * nobody else handles it, and an uncaught exception still exits with code 1.
+ * and `beforeExit` (a script that forgot `finish()`) each finish every open run that asked for it
+ * (`handle_signals`) within a bounded time, marked failed or interrupted where they were. Every
+ * open run gets a synchronous write of its queued events at `process.exit()`, which changes
+ * nothing else. The listeners exist only while a run is open, and the process then ends as it
+ * would have without us: a signal is raised again when nobody else handles it, and an uncaught
+ * exception still exits with code 1.
  */
 import type { FinishOptions } from './training-run.js';
 
 export interface FinishableRun {
   finish(options?: FinishOptions): Promise<void>;
+  /** Writes what it can synchronously; the last chance at process exit. */
+  flushSync?(): void;
 }
 
-interface Tracked {
+export interface TrackOptions {
+  /** Finish the run on signals, crashes and `beforeExit` (installs those listeners). */
+  readonly handleSignals: boolean;
+  /** How long those paths may spend finishing before the process ends anyway. */
   readonly flushTimeoutMs: number;
 }
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 type HandledSignal = keyof typeof SIGNAL_EXIT_CODES;
 
-const runs = new Map<FinishableRun, Tracked>();
+/** Every open run (flushed at exit), and those that asked to be finished on signals. */
+const runs = new Set<FinishableRun>();
+const finishedOnSignals = new Map<FinishableRun, number>();
 const signalHandlers = new Map<HandledSignal, () => void>();
 
-export function trackRun(run: FinishableRun, flushTimeoutMs: number): void {
-  runs.set(run, { flushTimeoutMs });
-  if (runs.size === 1) install();
+export function trackRun(run: FinishableRun, options: TrackOptions): void {
+  runs.add(run);
+  if (runs.size === 1) process.on('exit', onExit);
+  if (!options.handleSignals) return;
+  finishedOnSignals.set(run, options.flushTimeoutMs);
+  if (finishedOnSignals.size === 1) installSignalHandlers();
 }
 
 export function untrackRun(run: FinishableRun): void {
-  runs.delete(run);
-  if (runs.size === 0) uninstall();
+  if (runs.delete(run) && runs.size === 0) process.removeListener('exit', onExit);
+  if (finishedOnSignals.delete(run) && finishedOnSignals.size === 0) uninstallSignalHandlers();
 }
 
 /** Runs currently watched (for tests). */
@@ -37,8 +49,8 @@ export function trackedRunCount(): number {
 }
 
 async function finishAll(options: FinishOptions): Promise<void> {
-  const open = [...runs.entries()];
-  const timeoutMs = Math.max(0, ...open.map(([, t]) => t.flushTimeoutMs));
+  const open = [...finishedOnSignals.entries()];
+  const timeoutMs = Math.max(0, ...open.map(([, flushTimeoutMs]) => flushTimeoutMs));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
@@ -81,7 +93,18 @@ function onBeforeExit(): void {
   void finishAll({ exitCode: code });
 }
 
-function install(): void {
+/** `process.exit()` skips every asynchronous path: write the queued events synchronously. */
+function onExit(): void {
+  for (const run of runs) {
+    try {
+      run.flushSync?.();
+    } catch {
+      // Exiting: nothing can be reported any more.
+    }
+  }
+}
+
+function installSignalHandlers(): void {
   for (const signal of Object.keys(SIGNAL_EXIT_CODES) as HandledSignal[]) {
     const handler = () => onSignal(signal);
     signalHandlers.set(signal, handler);
@@ -91,7 +114,7 @@ function install(): void {
   process.on('beforeExit', onBeforeExit);
 }
 
-function uninstall(): void {
+function uninstallSignalHandlers(): void {
   for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
   signalHandlers.clear();
   process.removeListener('uncaughtException', onUncaught);

@@ -30,22 +30,23 @@ export class TelemetryPipeline {
   /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
   readonly exportsRunInstruments: boolean;
   private readonly consumedEvents: ReadonlySet<string> | 'all';
+  private readonly eventProcessor: TrainingEventProcessor | undefined;
   private readonly globals = { metrics: false, trace: false, logs: false };
 
   constructor(options: TelemetryPipelineOptions) {
     const { resource, backends } = options;
     const eventExporters = backends.flatMap((b) => b.eventExporters ?? []);
     const logRecordProcessors = backends.flatMap((b) => b.logRecordProcessors ?? []);
+    this.eventProcessor =
+      eventExporters.length > 0
+        ? new TrainingEventProcessor({
+            exporters: eventExporters,
+            maxQueueSize: options.maxEventQueueSize,
+            diagnostics: options.diagnostics,
+          })
+        : undefined;
     const processors = [
-      ...(eventExporters.length > 0
-        ? [
-            new TrainingEventProcessor({
-              exporters: eventExporters,
-              maxQueueSize: options.maxEventQueueSize,
-              diagnostics: options.diagnostics,
-            }),
-          ]
-        : []),
+      ...(this.eventProcessor ? [this.eventProcessor] : []),
       ...logRecordProcessors,
     ];
     this.loggerProvider = new LoggerProvider({
@@ -85,6 +86,11 @@ export class TelemetryPipeline {
     this.globals.logs = logs.setGlobalLoggerProvider(this.loggerProvider) === this.loggerProvider;
     const contextManager = new AsyncLocalStorageContextManager();
     if (!context.setGlobalContextManager(contextManager.enable())) contextManager.disable();
+  }
+
+  /** Writes queued training events to the step-aware exporters now, synchronously (process exit). */
+  flushEventsSync(): void {
+    this.eventProcessor?.flushSync();
   }
 
   async forceFlush(): Promise<void> {

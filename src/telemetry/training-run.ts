@@ -170,6 +170,11 @@ export class TrainingRun {
     await Promise.all(keepers.map((backend) => backend.logModel?.(model, name, aliases)));
   }
 
+  /** Writes queued events to the step-aware backends synchronously; for process exit. */
+  flushSync(): void {
+    this.pipeline.flushEventsSync();
+  }
+
   /** Sends everything recorded so far to every backend. */
   async flush(): Promise<void> {
     await this.pipeline.forceFlush();
@@ -202,8 +207,8 @@ export class TrainingRun {
     if (at < this.latestStep) {
       this.warner.warn(
         'step:decreasing',
-        `step went back from ${this.latestStep} to ${at}: kept as given; W&B ignores rows below its ` +
-          'current step and TensorBoard treats it as a restart',
+        `step went back from ${this.latestStep} to ${at}: kept as given; W&B drops rows below its ` +
+          'current step, TensorBoard and the console keep them',
       );
     }
     this.latestStep = at;

@@ -15,11 +15,7 @@ function validate(text: string) {
   writeFileSync(file, text);
   const out = new CaptureStream();
   const err = new CaptureStream();
-  const code = runValidateConfig(
-    [file],
-    out as unknown as NodeJS.WriteStream,
-    err as unknown as NodeJS.WriteStream,
-  );
+  const code = runValidateConfig([file], out, err);
   return { file, code, out: out.text, err: err.text };
 }
 

@@ -40,6 +40,12 @@ describe('a process that ends early still flushes its rows', () => {
     expect(result.code).toBe(1);
   });
 
+  it('process.exit() right after the last row: every row still reaches the console', async () => {
+    const result = await runNode([script, 'exit', String(ROWS)], { timeoutMs: 10_000 });
+    expect(rowSteps(result.stdout)).toEqual([...Array(ROWS).keys()]);
+    expect(result.code).toBe(0);
+  });
+
   it('a script that never calls finish(): rows flushed at exit, run finished, exit code 0, no hang', async () => {
     const result = await runNode([script, 'forget', String(ROWS)], { timeoutMs: 10_000 });
     expect(rowSteps(result.stdout)).toEqual([...Array(ROWS).keys()]);
