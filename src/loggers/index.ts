@@ -22,3 +22,4 @@ export {
 } from './telemetry-logger.js';
 export { TensorBoardLogger } from './tensorboard-logger.js';
 export { addPrefix, flattenMetrics, formatMetrics } from './utils.js';
+export { WandbLogger } from './wandb-logger.js';

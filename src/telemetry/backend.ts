@@ -20,13 +20,19 @@ export interface TelemetryBackend {
    */
   readonly events?: readonly string[];
   readonly logRecordProcessors?: readonly LogRecordProcessor[];
-  readonly metricReaders?: readonly MetricReader[];
-  readonly spanProcessors?: readonly SpanProcessor[];
   /**
-   * True when this backend's metric readers export the run's own instruments. When no backend
-   * does, `logMetrics` records no instruments at all: nobody would read them.
+   * Readers of instruments that are not the run's own (runtime and host metrics, a user's
+   * instruments through the global OTel API).
    */
-  readonly exportsRunInstruments?: boolean;
+  readonly metricReaders?: readonly MetricReader[];
+  /**
+   * Readers of the run's own instruments (the `logMetrics` gauges, the step, call durations).
+   * They live on a meter provider of their own, so a backend that takes rows as events (console,
+   * TensorBoard, W&B) adds no aggregation to the hot path. When no backend has one, `logMetrics`
+   * records no instruments at all: nobody would read them.
+   */
+  readonly runMetricReaders?: readonly MetricReader[];
+  readonly spanProcessors?: readonly SpanProcessor[];
   /**
    * Stores a model file or bytes as an artifact named `name` (W&B model artifacts). Models are
    * files, not telemetry: they go to the backend directly, not through OTel.

@@ -24,7 +24,10 @@ export interface TelemetryPipelineOptions {
 }
 
 export class TelemetryPipeline {
+  /** Where instruments other than the run's own go; the global one when the run registers. */
   readonly meterProvider: MeterProvider;
+  /** The run's own instruments, read only by the backends that export them (OTLP). */
+  readonly runMeterProvider: MeterProvider;
   readonly loggerProvider: LoggerProvider;
   readonly tracerProvider: BasicTracerProvider;
   /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
@@ -59,11 +62,13 @@ export class TelemetryPipeline {
       resource,
       readers: backends.flatMap((b) => b.metricReaders ?? []),
     });
+    const runReaders = backends.flatMap((b) => b.runMetricReaders ?? []);
+    this.runMeterProvider = new MeterProvider({ resource, readers: runReaders });
+    this.exportsRunInstruments = runReaders.length > 0;
     this.tracerProvider = new BasicTracerProvider({
       resource,
       spanProcessors: backends.flatMap((b) => b.spanProcessors ?? []),
     });
-    this.exportsRunInstruments = backends.some((b) => b.exportsRunInstruments);
     this.consumedEvents =
       logRecordProcessors.length > 0 || backends.some((b) => b.eventExporters?.length && !b.events)
         ? 'all'
@@ -98,6 +103,7 @@ export class TelemetryPipeline {
       this.tracerProvider.forceFlush(),
       this.loggerProvider.forceFlush(),
       this.meterProvider.forceFlush(),
+      this.runMeterProvider.forceFlush(),
     ]);
   }
 
@@ -111,7 +117,7 @@ export class TelemetryPipeline {
     // final metric collection places other instruments at the latest step; sinks close last.
     await this.tracerProvider.shutdown();
     await this.loggerProvider.forceFlush();
-    await this.meterProvider.shutdown();
+    await Promise.all([this.meterProvider.shutdown(), this.runMeterProvider.shutdown()]);
     await this.loggerProvider.shutdown();
   }
 }

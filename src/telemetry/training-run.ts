@@ -6,7 +6,7 @@
  * backend exports the run's instruments) and one property write; per row, one step-gauge record
  * and one log record. Everything else (formatting, encoding, I/O) happens in the exporters, later.
  */
-import type { Gauge, Tracer } from '@opentelemetry/api';
+import type { Gauge, Meter, Tracer } from '@opentelemetry/api';
 import type { AnyValue, Logger } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, OnceWarner } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
@@ -71,9 +71,7 @@ export class TrainingRun {
       diagnostics: options.diagnostics,
     });
     if (options.registerGlobally ?? true) this.pipeline.registerGlobally();
-    const meter = this.pipeline.exportsRunInstruments
-      ? this.pipeline.meterProvider.getMeter(INSTRUMENTATION_SCOPE)
-      : undefined;
+    const meter = this.meter;
     this.stepGauge = meter?.createGauge(STEP_GAUGE, {
       description: 'training step of the latest row',
     });
@@ -82,6 +80,13 @@ export class TrainingRun {
     this.tracer = this.pipeline.tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
     this.emitsRows = this.pipeline.consumesEvent(EventName.metrics);
     this.rowsConsumed = this.emitsRows || this.pipeline.exportsRunInstruments;
+  }
+
+  /** The meter of the run's own instruments; undefined when no backend exports them. */
+  get meter(): Meter | undefined {
+    return this.pipeline.exportsRunInstruments
+      ? this.pipeline.runMeterProvider.getMeter(INSTRUMENTATION_SCOPE)
+      : undefined;
   }
 
   /** The step of the latest row (-1 before the first). */

@@ -20,7 +20,7 @@ async function logged(calls: (logger: TelemetryLogger) => void) {
   const diagnostics = new CollectingDiagnostics();
   const logger = new TelemetryLogger(
     {},
-    () => [backend, { name: 'metrics', metricReaders: [reader], exportsRunInstruments: true }],
+    () => [backend, { name: 'metrics', runMetricReaders: [reader] }],
     {
       diagnostics,
       settings: { handle_signals: false },

@@ -6,10 +6,10 @@ export const wandbSection = z.object({
     'W&B project (default: the run project)',
   ),
   entity: meta(z.string().min(1).optional(), { env: 'WANDB_ENTITY' }).describe(
-    'W&B entity (user or team)',
+    "W&B entity (user or team); default: the API key owner's default entity",
   ),
   name: meta(z.string().min(1).optional(), { env: 'WANDB_NAME' }).describe(
-    'Display name of the run',
+    'Display name of the run (default: the run name)',
   ),
   id: meta(
     z
@@ -17,34 +17,69 @@ export const wandbSection = z.object({
       .regex(/^[a-z0-9]{8}$/)
       .optional(),
     { env: 'WANDB_RUN_ID' },
-  ).describe('Run id: 8 characters of [a-z0-9]'),
+  ).describe('Run id: 8 characters of [a-z0-9] (default: the run id)'),
   tags: meta(z.array(z.string()).optional(), { env: 'WANDB_TAGS' }).describe(
     'Run tags (the variable is comma-separated)',
   ),
   notes: meta(z.string().optional(), { env: 'WANDB_NOTES' }).describe('Run notes'),
   group: meta(z.string().optional(), { env: 'WANDB_RUN_GROUP' }).describe('Run group'),
   job_type: meta(z.string().optional(), { env: 'WANDB_JOB_TYPE' }).describe('Job type'),
-  mode: meta(z.enum(['online', 'offline', 'disabled']).default('online'), {
+  mode: meta(z.enum(['online', 'offline', 'disabled', 'dryrun', 'run']).default('online'), {
     env: 'WANDB_MODE',
   }).describe(
-    'online streams to the server, offline writes a run `wandb sync` uploads later, disabled does nothing',
+    'online streams to the server, offline writes a run `wandb sync` uploads later, disabled does ' +
+      "nothing; W&B's aliases dryrun (offline) and run (online) are accepted",
   ),
   dir: meta(z.string().optional(), { env: 'WANDB_DIR' }).describe(
-    'Directory that holds the wandb/ folder (default: the working directory)',
+    'Directory that holds the wandb/ folder of run directories (default: the working directory)',
   ),
   resume: meta(z.enum(['allow', 'must', 'never']).optional(), { env: 'WANDB_RESUME' }).describe(
-    'Resume an existing run with this id',
+    'When the server already has a run with this id: allow continues it, must requires it, ' +
+      'never refuses it (default: continue it)',
   ),
-  base_url: meta(z.string().url().optional(), { env: 'WANDB_BASE_URL' }).describe('W&B server URL'),
+  base_url: meta(z.string().url().optional(), { env: 'WANDB_BASE_URL' }).describe(
+    'W&B server URL (default: the W&B cloud)',
+  ),
   api_key: meta(z.string().min(1).optional(), { env: 'WANDB_API_KEY', secret: true }).describe(
-    'API key (prefer the environment variable; never printed)',
+    'API key (prefer the environment variable or `wandb login`; never printed)',
   ),
+  summary: z
+    .record(z.string(), z.array(z.enum(['min', 'max', 'mean', 'last'])).min(1))
+    .default({})
+    .describe(
+      "Per metric key, the summary to keep instead of the last value: any of 'min', 'max', " +
+        "'mean', 'last' (as W&B's define_metric summary)",
+    ),
+  stream_interval: z
+    .number()
+    .positive()
+    .default(15)
+    .describe('Seconds between file_stream data requests (W&B rate-limits more frequent ones)'),
+  heartbeat_interval: z
+    .number()
+    .positive()
+    .default(30)
+    .describe('Seconds without a file_stream request after which an empty one is sent'),
+  request_timeout: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('Seconds one HTTP request may take before it is abandoned and retried'),
+  finish_timeout: z
+    .number()
+    .positive()
+    .default(120)
+    .describe(
+      'Seconds finish() may spend sending what is left; the rest stays in the run directory for `wandb sync`',
+    ),
   log_frequency: logFrequencySchema,
   log_gradients: z.boolean().default(false).describe('Log gradient histograms (trainer callbacks)'),
   log_model: z
     .boolean()
     .default(false)
     .describe('Upload model checkpoints as artifacts (trainer callbacks)'),
-  all_ranks: allRanksSchema,
+  all_ranks: allRanksSchema.describe(
+    'Write from every rank, not only rank 0: each rank is its own run, grouped by the run id',
+  ),
 });
 export type WandbSection = z.output<typeof wandbSection>;

@@ -49,9 +49,14 @@ export function otlpBackend(
   };
   const json = (signal: Signal) => protocol(signal) === 'http/json';
 
-  const metricExporter = json('metrics')
-    ? new OTLPJsonMetricExporter(common('metrics'))
-    : new OTLPProtoMetricExporter(common('metrics'));
+  const metricReader = () =>
+    new PeriodicExportingMetricReader({
+      exporter: json('metrics')
+        ? new OTLPJsonMetricExporter(common('metrics'))
+        : new OTLPProtoMetricExporter(common('metrics')),
+      exportIntervalMillis,
+      exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
+    });
   const logExporter = json('logs')
     ? new OTLPJsonLogExporter(common('logs'))
     : new OTLPProtoLogExporter(common('logs'));
@@ -72,14 +77,9 @@ export function otlpBackend(
   };
   return {
     name: 'otlp',
-    exportsRunInstruments: true,
-    metricReaders: [
-      new PeriodicExportingMetricReader({
-        exporter: metricExporter,
-        exportIntervalMillis,
-        exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
-      }),
-    ],
+    // The run's instruments and everything else live on two meter providers: a reader each.
+    runMetricReaders: [metricReader()],
+    metricReaders: [metricReader()],
     logRecordProcessors: [new BatchLogRecordProcessor({ exporter: logExporter, ...queue })],
     spanProcessors: [new BatchSpanProcessor(traceExporter, queue)],
   };

@@ -1,0 +1,127 @@
+/**
+ * The W&B backend from its configuration section: the mode (online, offline, disabled), the run's
+ * identity on W&B, the API key, and the sink behind an ordinary OTel log-record exporter.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigError } from '../../config/errors.js';
+import type { WandbSection } from '../../config/sections/wandb.js';
+import type { DiagnosticLogger } from '../../diagnostics.js';
+import type { TelemetryBackend } from '../../telemetry/backend.js';
+import type { RunIdentity } from '../../telemetry/run-identity.js';
+import { stepAwareBackend } from '../step-aware-backend.js';
+import { WandbHttp } from './http-client.js';
+import { netrcPassword } from './netrc.js';
+import type { WandbRunInfo } from './run-info.js';
+import { RunWriter } from './run-writer.js';
+import { WandbSink } from './wandb-sink.js';
+
+export const DEFAULT_BASE_URL = 'https://api.wandb.ai';
+
+export type WandbMode = 'online' | 'offline' | 'disabled';
+
+export interface WandbBackendContext {
+  readonly identity: RunIdentity;
+  readonly env: NodeJS.ProcessEnv;
+  readonly diagnostics: DiagnosticLogger;
+  /** How often instruments that are not the run's own are collected, in ms. */
+  readonly exportIntervalMillis: number;
+  /** Where `dir` is relative to, and the default `dir`. Default the working directory. */
+  readonly cwd?: string;
+}
+
+/** The mode, with W&B's aliases resolved (`dryrun` is offline, `run` online). */
+export function wandbMode(mode: WandbSection['mode']): WandbMode {
+  if (mode === 'dryrun') return 'offline';
+  if (mode === 'run') return 'online';
+  return mode;
+}
+
+/**
+ * The backend. Disabled, and on ranks other than 0 unless `all_ranks`, it has no exporters at all,
+ * so it costs nothing. Online without an API key is a ConfigError naming `WANDB_API_KEY`.
+ */
+export function wandbBackend(
+  section: WandbSection,
+  context: WandbBackendContext,
+): TelemetryBackend {
+  const mode = wandbMode(section.mode);
+  const { identity } = context;
+  if (mode === 'disabled' || (identity.rank !== 0 && !section.all_ranks)) return { name: 'wandb' };
+  const baseUrl = section.base_url ?? DEFAULT_BASE_URL;
+  const apiKey =
+    mode === 'online'
+      ? (section.api_key ?? netrcPassword(new URL(baseUrl).hostname, context.env))
+      : undefined;
+  if (mode === 'online' && !apiKey) {
+    throw new ConfigError([
+      {
+        path: 'wandb.api_key',
+        message:
+          `W&B online mode needs an API key for ${baseUrl}: set WANDB_API_KEY (or wandb.api_key), ` +
+          "run `wandb login`, or use mode 'offline' and `wandb sync` later",
+      },
+    ]);
+  }
+  const run = runInfo(section, identity);
+  const writer = new RunWriter({
+    root: section.dir ?? context.cwd ?? process.cwd(),
+    runId: run.id,
+    startTimeMs: run.startTimeMs,
+    offline: mode === 'offline',
+  });
+  const sink = new WandbSink({
+    run,
+    writer,
+    summary: section.summary,
+    diagnostics: context.diagnostics,
+    online: apiKey
+      ? {
+          http: new WandbHttp({ baseUrl, apiKey, timeoutMs: section.request_timeout * 1000 }),
+          resume: section.resume,
+          streamIntervalMs: section.stream_interval * 1000,
+          heartbeatMs: section.heartbeat_interval * 1000,
+          finishTimeoutMs: section.finish_timeout * 1000,
+        }
+      : undefined,
+  });
+  return {
+    ...stepAwareBackend('wandb', sink, {
+      logFrequency: section.log_frequency,
+      exportIntervalMillis: context.exportIntervalMillis,
+    }),
+    logModel: (model, name, aliases) => sink.logModel(model, name, aliases),
+  };
+}
+
+/**
+ * The run on W&B: the section's id, name and project, else the run's. With `all_ranks`, each rank
+ * is a run of its own (an id derived from the run id and the rank) in a group named after the run.
+ */
+export function runInfo(section: WandbSection, identity: RunIdentity): WandbRunInfo {
+  const id = section.id ?? identity.id;
+  const name = section.name ?? identity.name;
+  const perRank = section.all_ranks && identity.worldSize > 1;
+  return {
+    id: perRank && identity.rank > 0 ? rankRunId(id, identity.rank) : id,
+    project: section.project ?? identity.project,
+    entity: section.entity,
+    displayName: perRank ? `${name}-rank${identity.rank}` : name,
+    notes: section.notes,
+    tags: section.tags ?? [],
+    group: section.group ?? (perRank ? id : undefined),
+    jobType: section.job_type,
+    host: hostname(),
+    startTimeMs: Date.now(),
+  };
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A W&B run id for `rank`, the same on every restart of the job. */
+function rankRunId(id: string, rank: number): string {
+  const digest = createHash('sha256').update(`${id}:${rank}`).digest();
+  let out = '';
+  for (let i = 0; i < 8; i++) out += ID_ALPHABET[digest[i]! % ID_ALPHABET.length];
+  return out;
+}

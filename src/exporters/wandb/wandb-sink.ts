@@ -1,0 +1,270 @@
+/**
+ * Training events as a W&B run: rows become history (merged per step, lower steps dropped as W&B
+ * drops them), media become files and history values, hyperparameters the config, the run's end
+ * its exit code. Every write is local and synchronous: a record appended to the run's `.wandb`
+ * file and, online, a line appended to the spool the file stream reads. The network is the
+ * online run's business, on its own timers.
+ */
+import { join } from 'node:path';
+import { type DiagnosticLogger, OnceWarner } from '../../diagnostics.js';
+import type {
+  HistogramEvent,
+  HparamsEvent,
+  ImageEvent,
+  MetricsEvent,
+  RunEndEvent,
+  TextEvent,
+} from '../../telemetry/events.js';
+import type { TrainingSink } from '../training-sink.js';
+import { type Combine, type HistoryRow, HistoryRows } from './history.js';
+import { HistorySpool } from './history-spool.js';
+import type { WandbHttp } from './http-client.js';
+import {
+  combineImages,
+  histogramValue,
+  htmlFileValue,
+  imageFileValue,
+  mediaFile,
+  textHtml,
+} from './media.js';
+import { stageModel } from './model-artifact.js';
+import { OnlineRun, type ResumeMode } from './online-run.js';
+import {
+  artifactRecord,
+  configRecord,
+  exitRecord,
+  filesRecord,
+  finalRecord,
+  headerRecord,
+  historyRecord,
+  runRecord,
+  summaryRecord,
+} from './records.js';
+import { RunConfig } from './run-config.js';
+import type { WandbRunInfo } from './run-info.js';
+import type { RunWriter } from './run-writer.js';
+import { RunSummary, type SummaryAggregate } from './summary.js';
+import { wandbJson } from './wandb-json.js';
+
+export interface WandbOnlineOptions {
+  readonly http: WandbHttp;
+  readonly resume?: ResumeMode;
+  /** Time between file_stream data requests, in ms. */
+  readonly streamIntervalMs: number;
+  /** An empty file_stream request after this long without one, in ms. */
+  readonly heartbeatMs: number;
+  /** Time `shutdown` may spend sending what is left, in ms. */
+  readonly finishTimeoutMs: number;
+  /** See `FileStreamOptions.maxRequestBytes`. */
+  readonly maxRequestBytes?: number;
+}
+
+export interface WandbSinkOptions {
+  readonly run: WandbRunInfo;
+  /** The run directory and its `.wandb` file (offline, and online as the local copy). */
+  readonly writer: RunWriter;
+  /** Streams the run to a server; offline when absent. */
+  readonly online?: WandbOnlineOptions;
+  /** Per metric key, the aggregates its summary holds instead of the last value. */
+  readonly summary?: Readonly<Record<string, readonly SummaryAggregate[]>>;
+  readonly diagnostics: DiagnosticLogger;
+}
+
+export class WandbSink implements TrainingSink {
+  private readonly rows: HistoryRows;
+  private readonly summary: RunSummary;
+  private readonly config = new RunConfig();
+  private readonly writer: RunWriter;
+  private readonly spool: HistorySpool | undefined;
+  private readonly online: OnlineRun | undefined;
+  private readonly warner: OnceWarner;
+  private summaryWritten = 0;
+  private exitCode = 0;
+  private dropped = 0;
+  /** Models being staged: the run's end waits for them to be recorded. */
+  private readonly staging = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: WandbSinkOptions) {
+    const { run, writer, online, diagnostics } = options;
+    this.writer = writer;
+    this.warner = new OnceWarner(diagnostics);
+    this.rows = new HistoryRows(run.startTimeMs);
+    this.summary = new RunSummary(options.summary ?? {});
+    writer.write(headerRecord());
+    writer.write(runRecord(run, {}));
+    if (online) {
+      this.spool = new HistorySpool(join(writer.dir, 'spool', 'wandb-history.jsonl'));
+      this.online = new OnlineRun({
+        ...online,
+        run,
+        config: this.config,
+        summaryJson: () => wandbJson(this.summary.toJSON()),
+        spool: this.spool,
+        writer,
+        diagnostics,
+      });
+    }
+  }
+
+  writeMetrics(event: MetricsEvent): void {
+    if (this.accepts(event.step)) this.add(event.step, event.timeMs, event.values);
+  }
+
+  writeHistogram(event: HistogramEvent): void {
+    if (this.accepts(event.step)) {
+      this.add(event.step, event.timeMs, { [event.tag]: histogramValue(event.histogram) });
+    }
+  }
+
+  writeImage(event: ImageEvent): void {
+    if (!this.accepts(event.step)) return;
+    const file = mediaFile('images', event.tag, event.step, event.png, 'png');
+    if (!this.saveMedia(file.path, file.bytes, `image '${event.tag}'`)) return;
+    const value = imageFileValue(file, event.width, event.height);
+    this.add(event.step, event.timeMs, { [event.tag]: value }, combineImages);
+  }
+
+  writeText(event: TextEvent): void {
+    if (!this.accepts(event.step)) return;
+    const file = mediaFile(
+      'html',
+      event.tag,
+      event.step,
+      Buffer.from(textHtml(event.text)),
+      'html',
+    );
+    if (!this.saveMedia(file.path, file.bytes, `text '${event.tag}'`)) return;
+    this.add(event.step, event.timeMs, { [event.tag]: htmlFileValue(file) });
+  }
+
+  writeHparams(event: HparamsEvent): void {
+    if (this.closing) return;
+    this.config.update(event.hparams);
+    this.writer.write(configRecord(event.hparams));
+    if (Object.keys(event.metrics).length > 0) this.summary.set(event.metrics);
+    this.online?.configChanged();
+  }
+
+  writeRunEnd(event: RunEndEvent): void {
+    this.exitCode = event.exitCode;
+  }
+
+  /** Hands everything written so far to the disk; the stream sends it on its next turn. */
+  async forceFlush(): Promise<void> {
+    if (this.closing) return;
+    this.writeSummary();
+    this.writer.flush();
+    this.spool?.persist();
+  }
+
+  /**
+   * At process exit: commits the open row (later writes at its step would be dropped, as after a
+   * step advance) and writes everything to disk synchronously, for `wandb sync` to upload.
+   */
+  flushSync(): void {
+    if (this.closing) return;
+    const row = this.rows.commit();
+    if (row) this.commitRow(row);
+    this.writeSummary();
+    this.writer.flush();
+    this.spool?.persist();
+  }
+
+  /** Commits the last row, writes the run's end and, online, sends what is left (bounded). */
+  shutdown(): Promise<void> {
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  /** Stages a model and records it as an artifact; online, resolves once W&B committed it. */
+  async logModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[],
+  ): Promise<void> {
+    if (this.closing) throw new Error(`logModel('${name}') after the W&B run finished`);
+    const staging = stageModel(model, name, aliases, join(this.writer.dir, 'artifacts'));
+    const tracked = staging.catch(() => {});
+    this.staging.add(tracked);
+    let staged: Awaited<typeof staging>;
+    try {
+      staged = await staging;
+      this.writer.write(
+        artifactRecord({ ...staged, run: this.options.run, entries: staged.files }),
+      );
+    } finally {
+      this.staging.delete(tracked);
+    }
+    await this.online?.logArtifact(staged);
+  }
+
+  private async close(): Promise<void> {
+    await Promise.all(this.staging);
+    const row = this.rows.commit();
+    if (row) this.commitRow(row);
+    this.writeSummary();
+    const runtime = (Date.now() - this.options.run.startTimeMs) / 1000;
+    this.writer.write(exitRecord(this.exitCode, runtime));
+    this.writer.write(finalRecord());
+    this.writer.close();
+    if (this.dropped > 0) {
+      this.options.diagnostics.warning(
+        `W&B: ${this.dropped} writes were dropped because their step was below the run's current step`,
+      );
+    }
+    try {
+      await this.online?.finish(this.exitCode, this.options.online!.finishTimeoutMs);
+    } finally {
+      this.spool?.close();
+    }
+  }
+
+  /** False (counted, warned once) when `step` is below the current one: W&B would ignore it. */
+  private accepts(step: number): boolean {
+    if (this.closing) return false;
+    if (step >= this.rows.currentStep) return true;
+    this.dropped += 1;
+    this.warner.warn(
+      'step-back',
+      `W&B: a write at step ${step} was dropped: the run is at step ${this.rows.currentStep} and ` +
+        'W&B steps only move forward (later drops are counted, not shown)',
+    );
+    return false;
+  }
+
+  private add(
+    step: number,
+    timeMs: number,
+    values: Readonly<Record<string, unknown>>,
+    combine?: Combine,
+  ): void {
+    const result = this.rows.add(step, timeMs, values, combine);
+    if (result.accepted && result.committed) this.commitRow(result.committed);
+  }
+
+  private commitRow(row: HistoryRow): void {
+    this.summary.addRow(row);
+    this.writer.write(historyRecord(row));
+    this.spool?.append(wandbJson(row));
+  }
+
+  /** Writes a media file under `files/`; false (warned, the rest goes on) when it cannot. */
+  private saveMedia(path: string, bytes: Uint8Array, what: string): boolean {
+    try {
+      this.writer.writeFile(path, bytes);
+    } catch (error) {
+      this.options.diagnostics.warning(`W&B: ${what} was not saved: ${(error as Error).message}`);
+      return false;
+    }
+    this.writer.write(filesRecord([path]));
+    this.online?.addRunFile(path);
+    return true;
+  }
+
+  private writeSummary(): void {
+    if (this.summary.version === this.summaryWritten) return;
+    this.summaryWritten = this.summary.version;
+    this.writer.write(summaryRecord(this.summary.toJSON()));
+  }
+}
