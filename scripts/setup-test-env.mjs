@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildCollector } from './build-collector.mjs';
 import { cacheDir, repoRoot, venvBin, venvDir } from './test-env.mjs';
 
 function run(command, args, options = {}) {
@@ -41,3 +42,4 @@ function debianPackages() {
 mkdirSync(cacheDir(), { recursive: true });
 pythonVenv();
 debianPackages();
+buildCollector();

@@ -15,3 +15,4 @@ export { Attr, decodeTrainingEvent, EventName, type TrainingEvent } from './tele
 export type { HistogramInput, ImageInput, RawImage } from './telemetry/media.js';
 export type { RunIdentity } from './telemetry/run-identity.js';
 export { type FinishOptions, STEP_GAUGE, TrainingRun } from './telemetry/training-run.js';
+export * from './trainer/index.js';

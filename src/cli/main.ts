@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** The `jepa-loggers` command line. */
+import { runBridge } from './bridge.js';
 import { runDemo } from './demo.js';
 import { runValidateConfig } from './validate-config.js';
 
 const USAGE = `Usage: jepa-loggers <command> [options]
 
 Commands:
+  bridge          OTLP/HTTP in (from the Collector), TensorBoard / W&B / console out
   demo            a short training run logged to every configured backend
   validate-config FILE
                   check a logging configuration; print its problems and the resolved settings
@@ -15,6 +17,8 @@ Commands:
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'bridge':
+      return runBridge(rest);
     case 'demo':
       return runDemo(rest);
     case 'validate-config':

@@ -11,6 +11,8 @@ export interface SinkEventExporterOptions {
    * value after its step went back, is always written). 1 writes everything.
    */
   readonly logFrequency?: number;
+  /** Called at shutdown instead of shutting the sink down (when it has other writers). */
+  readonly release?: () => Promise<void>;
 }
 
 /** An OTel log-record exporter that decodes training events and writes them to a sink. */
@@ -44,7 +46,7 @@ export class SinkEventExporter implements LogRecordExporter {
   }
 
   shutdown(): Promise<void> {
-    return this.options.sink.shutdown();
+    return this.options.release ? this.options.release() : this.options.sink.shutdown();
   }
 
   private write(event: TrainingEvent): void {
@@ -70,6 +72,12 @@ export class SinkEventExporter implements LogRecordExporter {
         return;
       case 'runEnd':
         sink.writeRunEnd?.(event);
+        return;
+      case 'exception':
+        sink.writeException?.(event);
+        return;
+      case 'progress':
+        sink.writeProgress?.(event);
         return;
     }
   }

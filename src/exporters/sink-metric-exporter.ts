@@ -20,6 +20,8 @@ export class SinkMetricExporter implements PushMetricExporter {
   constructor(
     private readonly sink: TrainingSink,
     private readonly steps: StepTracker,
+    /** Called at shutdown: the sink's lifetime decides when it closes (see `SinkLifetime`). */
+    private readonly release: () => Promise<void>,
   ) {}
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
@@ -59,8 +61,8 @@ export class SinkMetricExporter implements PushMetricExporter {
     return this.sink.forceFlush();
   }
 
-  async shutdown(): Promise<void> {
-    // The sink is shut down by its event exporter, which sees the last events.
+  shutdown(): Promise<void> {
+    return this.release();
   }
 }
 

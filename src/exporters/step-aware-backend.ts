@@ -1,6 +1,7 @@
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { TelemetryBackend } from '../telemetry/backend.js';
 import { SinkEventExporter } from './sink-event-exporter.js';
+import { SinkLifetime } from './sink-lifetime.js';
 import { SinkMetricExporter } from './sink-metric-exporter.js';
 import { StepTracker, type TrainingSink } from './training-sink.js';
 
@@ -21,13 +22,17 @@ export function stepAwareBackend(
 ): TelemetryBackend {
   const steps = new StepTracker();
   const exportIntervalMillis = options.exportIntervalMillis ?? 60_000;
+  const lifetime = new SinkLifetime(sink, 2);
+  const release = () => lifetime.release();
   return {
     name,
     events: options.events,
-    eventExporters: [new SinkEventExporter({ sink, steps, logFrequency: options.logFrequency })],
+    eventExporters: [
+      new SinkEventExporter({ sink, steps, logFrequency: options.logFrequency, release }),
+    ],
     metricReaders: [
       new PeriodicExportingMetricReader({
-        exporter: new SinkMetricExporter(sink, steps),
+        exporter: new SinkMetricExporter(sink, steps, release),
         exportIntervalMillis,
         exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
       }),

@@ -1,8 +1,10 @@
 import type {
+  ExceptionEvent,
   HistogramEvent,
   HparamsEvent,
   ImageEvent,
   MetricsEvent,
+  ProgressEvent,
   RunEndEvent,
   TextEvent,
 } from '../telemetry/events.js';
@@ -20,6 +22,8 @@ export interface TrainingSink {
   writeText?(event: TextEvent): void;
   writeHparams?(event: HparamsEvent): void;
   writeRunEnd?(event: RunEndEvent): void;
+  writeException?(event: ExceptionEvent): void;
+  writeProgress?(event: ProgressEvent): void;
   forceFlush(): Promise<void>;
   /**
    * Makes buffered writes durable synchronously. Called at process exit, where nothing

@@ -1,3 +1,4 @@
+export { AsyncLogger, type AsyncLoggerStats } from './async-logger.js';
 export {
   BaseLogger,
   type LoggerClass,
@@ -5,7 +6,17 @@ export {
   LoggerRegistry,
   type Metrics,
 } from './base-logger.js';
+export { ConditionalLogger } from './conditional.js';
 export { ConsoleLogger } from './console-logger.js';
+export {
+  type CallDecorator,
+  type CallDecoratorOptions,
+  type FunctionCallsOptions,
+  logExceptions,
+  logExecutionTime,
+  logFunctionCalls,
+} from './decorators.js';
+export { LoggerWrapper, type LoggerWrapperOptions } from './logger-wrapper.js';
 export { LoggerMiddleware, type MiddlewareResult } from './middleware.js';
 export {
   type BackendSpec,
@@ -14,6 +25,12 @@ export {
   type MultiLoggerConfig,
 } from './multi-logger.js';
 export { OtlpLogger } from './otlp-logger.js';
+export {
+  STRUCTURED_EVENT,
+  StructuredLogger,
+  StructuredRecordError,
+  type Violation,
+} from './structured.js';
 export {
   type BackendContext,
   TelemetryLogger,

@@ -5,7 +5,13 @@
  * any language that emits them reaches those backends through the bridge. docs/events.md is the
  * reference for producers outside this package.
  */
-import type { AnyValue, AnyValueMap, LogAttributes, LogRecord } from '@opentelemetry/api-logs';
+import {
+  type AnyValue,
+  type AnyValueMap,
+  type LogAttributes,
+  type LogRecord,
+  SeverityNumber,
+} from '@opentelemetry/api-logs';
 
 export const EventName = {
   /** One `logMetrics` row: the step and every value as attributes. */
@@ -20,6 +26,10 @@ export const EventName = {
   hparams: 'jepa.hparams',
   /** The end of the run, with its exit code. */
   runEnd: 'jepa.run.end',
+  /** An exception a decorated function raised (OTel semantic-convention attributes). */
+  exception: 'jepa.exception',
+  /** The length of the training loop: the step at which it is complete (progress bars). */
+  progress: 'jepa.progress',
 } as const;
 
 /** Attribute keys of the events. Metric keys beginning with `jepa.` are reserved for these. */
@@ -42,6 +52,12 @@ export const Attr = {
   imageIndex: 'jepa.image.index',
   exitCode: 'jepa.run.exit_code',
   runStatus: 'jepa.run.status',
+  progressTotal: 'jepa.progress.total',
+  // OTel semantic conventions, so that exception events read like any other OTel exception.
+  exceptionType: 'exception.type',
+  exceptionMessage: 'exception.message',
+  exceptionStacktrace: 'exception.stacktrace',
+  functionName: 'code.function.name',
 } as const;
 
 /** The attribute other OTel producers use for the event name (older SDKs have no field for it). */
@@ -101,13 +117,30 @@ export interface RunEndEvent extends At {
   readonly exitCode: number;
   readonly status: RunStatus;
 }
+export interface ExceptionEvent extends At {
+  readonly kind: 'exception';
+  readonly step: number;
+  /** The exception's class name (`TypeError`). */
+  readonly type: string;
+  readonly message: string;
+  readonly stacktrace?: string;
+  /** The function it escaped from. */
+  readonly functionName?: string;
+}
+export interface ProgressEvent extends At {
+  readonly kind: 'progress';
+  /** The step at which the training loop is complete. */
+  readonly total: number;
+}
 export type TrainingEvent =
   | MetricsEvent
   | HistogramEvent
   | ImageEvent
   | TextEvent
   | HparamsEvent
-  | RunEndEvent;
+  | RunEndEvent
+  | ExceptionEvent
+  | ProgressEvent;
 
 /** The parts of a log record decoding needs: an SDK `ReadableLogRecord` or one the bridge built. */
 export interface LogRecordLike {
@@ -198,6 +231,32 @@ export function runEndRecord(exitCode: number, status: RunStatus): LogRecord {
     eventName: EventName.runEnd,
     attributes: { [Attr.exitCode]: exitCode, [Attr.runStatus]: status },
   };
+}
+
+export interface ExceptionInfo {
+  readonly type: string;
+  readonly message: string;
+  readonly stacktrace?: string;
+  readonly functionName?: string;
+}
+
+export function exceptionRecord(step: number, exception: ExceptionInfo): LogRecord {
+  return {
+    eventName: EventName.exception,
+    severityNumber: SeverityNumber.ERROR,
+    severityText: 'ERROR',
+    attributes: {
+      [Attr.step]: step,
+      [Attr.exceptionType]: exception.type,
+      [Attr.exceptionMessage]: exception.message,
+      ...(exception.stacktrace ? { [Attr.exceptionStacktrace]: exception.stacktrace } : {}),
+      ...(exception.functionName ? { [Attr.functionName]: exception.functionName } : {}),
+    },
+  };
+}
+
+export function progressRecord(total: number): LogRecord {
+  return { eventName: EventName.progress, attributes: { [Attr.progressTotal]: total } };
 }
 
 // ---- decoding (consumers) ----
@@ -292,6 +351,27 @@ export function decodeTrainingEvent(record: LogRecordLike): TrainingEvent | unde
               ? 'finished'
               : 'failed',
       };
+    }
+    case EventName.exception: {
+      const step = asStep(a[Attr.step]);
+      const type = a[Attr.exceptionType];
+      const message = a[Attr.exceptionMessage];
+      if (step === undefined || typeof type !== 'string') return undefined;
+      const stacktrace = a[Attr.exceptionStacktrace];
+      const functionName = a[Attr.functionName];
+      return {
+        kind: 'exception',
+        timeMs,
+        step,
+        type,
+        message: typeof message === 'string' ? message : '',
+        ...(typeof stacktrace === 'string' ? { stacktrace } : {}),
+        ...(typeof functionName === 'string' ? { functionName } : {}),
+      };
+    }
+    case EventName.progress: {
+      const total = asStep(a[Attr.progressTotal]);
+      return total === undefined || total < 0 ? undefined : { kind: 'progress', timeMs, total };
     }
     default:
       return undefined;

@@ -34,10 +34,12 @@ export class TelemetryPipeline {
   readonly exportsRunInstruments: boolean;
   private readonly consumedEvents: ReadonlySet<string> | 'all';
   private readonly eventProcessor: TrainingEventProcessor | undefined;
+  private readonly diagnostics: DiagnosticLogger;
   private readonly globals = { metrics: false, trace: false, logs: false };
 
   constructor(options: TelemetryPipelineOptions) {
     const { resource, backends } = options;
+    this.diagnostics = options.diagnostics;
     const eventExporters = backends.flatMap((b) => b.eventExporters ?? []);
     const logRecordProcessors = backends.flatMap((b) => b.logRecordProcessors ?? []);
     this.eventProcessor =
@@ -98,12 +100,13 @@ export class TelemetryPipeline {
     this.eventProcessor?.flushSync();
   }
 
+  /** Flushes every provider. Never rejects: a failed export is reported, not thrown into training. */
   async forceFlush(): Promise<void> {
     await Promise.all([
-      this.tracerProvider.forceFlush(),
-      this.loggerProvider.forceFlush(),
-      this.meterProvider.forceFlush(),
-      this.runMeterProvider.forceFlush(),
+      this.settle('flushing spans', this.tracerProvider.forceFlush()),
+      this.settle('flushing log records', this.loggerProvider.forceFlush()),
+      this.settle('flushing metrics', this.meterProvider.forceFlush()),
+      this.settle('flushing metrics', this.runMeterProvider.forceFlush()),
     ]);
   }
 
@@ -113,11 +116,27 @@ export class TelemetryPipeline {
     if (this.globals.trace) trace.disable();
     if (this.globals.logs) logs.disable();
     Object.assign(this.globals, { metrics: false, trace: false, logs: false });
-    // Spans first (they end into metrics and events). Queued events reach the sinks before the
-    // final metric collection places other instruments at the latest step; sinks close last.
-    await this.tracerProvider.shutdown();
-    await this.loggerProvider.forceFlush();
-    await Promise.all([this.meterProvider.shutdown(), this.runMeterProvider.shutdown()]);
-    await this.loggerProvider.shutdown();
+    // Queued events reach the step-aware sinks first, so that the final metric collection places
+    // other instruments at the latest step; then all providers shut down at once, so that a slow
+    // or unreachable OTLP receiver costs its timeout once, not once per signal. (A sink closes
+    // after both of its exporters: see SinkLifetime.)
+    this.eventProcessor?.flushSync();
+    await Promise.all([
+      this.settle('shutting down spans', this.tracerProvider.shutdown()),
+      this.settle('shutting down metrics', this.meterProvider.shutdown()),
+      this.settle('shutting down metrics', this.runMeterProvider.shutdown()),
+      this.settle('shutting down log records', this.loggerProvider.shutdown()),
+    ]);
+  }
+
+  /** Waits for `work`; a failure (an OTLP receiver that is down) becomes a warning. */
+  private async settle(what: string, work: Promise<unknown>): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      const errors = Array.isArray(error) ? error : [error];
+      const reasons = [...new Set(errors.map((e) => (e instanceof Error ? e.message : String(e))))];
+      this.diagnostics.warning(`${what} failed; what it held is lost: ${reasons.join('; ')}`);
+    }
   }
 }

@@ -119,6 +119,23 @@ export class TrainingRun {
     }
   }
 
+  /**
+   * Records a row at the current step without moving the step: per-call timings of decorated
+   * functions. Step-aware backends only; the OTel form of such values is the caller's own
+   * instrument (a duration histogram), so none is recorded here.
+   */
+  logAtCurrentStep(metrics: Readonly<Record<string, number>>): void {
+    if (this.finishing) {
+      this.warner.warn('finished', `logMetrics after finish() on run ${this.identity.id}: ignored`);
+      return;
+    }
+    if (!this.emitsRows) return;
+    const attributes: Record<string, number> = {};
+    this.collect(metrics, '', attributes, false);
+    attributes[Attr.step] = Math.max(this.latestStep, 0);
+    this.events.emit({ eventName: EventName.metrics, attributes });
+  }
+
   logHistogram(tag: string, values: HistogramInput, step?: number): void {
     this.guarded('logHistogram', EventName.histogram, tag, () => {
       const { histogram, skipped } = histogramOf(values, this.options.histogramBins);

@@ -301,7 +301,8 @@ describe('WandbLogger', () => {
     for (let step = 1; step < 50; step++) logger.logMetrics({ loss: 1 / (step + 1) }, step);
     const started = Date.now();
     await logger.finish();
-    expect(Date.now() - started).toBeLessThan(4000);
+    // It gave up at its deadline (2 s) rather than retrying for days; generous for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     const [message] = diagnostics.at('ERROR');
     const dir = join(root, 'wandb', runDirs()[0]!);
     expect(message).toContain(`wandb sync --include-online ${dir}`);

@@ -10,14 +10,17 @@ import {
   supportsColor as supportsColorStdout,
 } from 'chalk';
 import type {
+  ExceptionEvent,
   HistogramEvent,
   HparamsEvent,
   ImageEvent,
   MetricsEvent,
+  ProgressEvent,
   RunEndEvent,
   TextEvent,
 } from '../../telemetry/events.js';
 import type { TrainingSink } from '../training-sink.js';
+import { ProgressBar } from './progress-bar.js';
 import { compileFormat, type FormatRecord } from './python-format.js';
 
 export const CONSOLE_LEVELS = {
@@ -56,6 +59,8 @@ export class ConsoleSink implements TrainingSink {
   private readonly paint: ChalkInstance;
   private readonly name: string;
   private readonly precision: number;
+  /** Shown under the lines while a loop of known length runs, on a terminal only. */
+  private bar: ProgressBar | undefined;
 
   constructor(options: ConsoleSinkOptions = {}) {
     this.threshold = CONSOLE_LEVELS[options.level ?? 'INFO'];
@@ -68,10 +73,15 @@ export class ConsoleSink implements TrainingSink {
 
   /** The training event names shown at this level (the rest need not be produced at all). */
   static eventsShownAt(level: ConsoleLevel): string[] | undefined {
-    return CONSOLE_LEVELS[level] <= CONSOLE_LEVELS.INFO ? undefined : ['jepa.run.end'];
+    const threshold = CONSOLE_LEVELS[level];
+    if (threshold <= CONSOLE_LEVELS.INFO) return undefined;
+    return threshold <= CONSOLE_LEVELS.ERROR
+      ? ['jepa.run.end', 'jepa.exception']
+      : ['jepa.run.end'];
   }
 
   writeMetrics(event: MetricsEvent): void {
+    this.bar?.update(event.step, event.timeMs);
     const fields = Object.entries(event.values).map(
       ([key, value]) => `${this.paint.cyan(key)} ${formatValue(value, this.precision)}`,
     );
@@ -123,7 +133,33 @@ export class ConsoleSink implements TrainingSink {
     this.emit('INFO', event.timeMs, `hyperparameters: ${params.join(', ')}`);
   }
 
+  writeException(event: ExceptionEvent): void {
+    const where = event.functionName ? ` in ${this.paint.cyan(event.functionName)}` : '';
+    // The frames of a stack trace, indented below the message as Python's logging shows them.
+    const frames = (event.stacktrace ?? '')
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line))
+      .map((line) => `\n    ${line.trim()}`)
+      .join('');
+    this.emit(
+      'ERROR',
+      event.timeMs,
+      `${this.stepLabel(event.step)} | exception${where}: ${event.type}: ${event.message}${frames}`,
+    );
+  }
+
+  /** A bar for a loop of known length, on a terminal; piped output keeps plain lines. */
+  writeProgress(event: ProgressEvent): void {
+    if ((this.stream as { isTTY?: boolean }).isTTY !== true) return;
+    this.bar = new ProgressBar({ total: event.total, paint: this.paint.cyan });
+  }
+
   writeRunEnd(event: RunEndEvent): void {
+    if (this.bar) {
+      // Leave the final state of the bar on screen, then the lines go on below it.
+      this.stream.write(`\r\u001b[2K${this.bar.render(this.columns)}\n`);
+      this.bar = undefined;
+    }
     const failed = event.status !== 'finished';
     this.emit(
       failed ? 'ERROR' : 'INFO',
@@ -140,9 +176,14 @@ export class ConsoleSink implements TrainingSink {
     const levelno = CONSOLE_LEVELS[level];
     if (levelno < this.threshold) return;
     const levelname = LEVEL_COLORS[level](this.paint)(level);
-    this.stream.write(
-      `${this.formatLine({ name: this.name, levelname, levelno, message, timeMs })}\n`,
-    );
+    const line = `${this.formatLine({ name: this.name, levelname, levelno, message, timeMs })}\n`;
+    // On a terminal the bar is the last line: clear it, write the line, draw it again below.
+    this.stream.write(this.bar ? `\r\u001b[2K${line}${this.bar.render(this.columns)}` : line);
+  }
+
+  private get columns(): number {
+    // A pseudo-terminal may report no size at all (0 columns).
+    return (this.stream as { columns?: number }).columns || 80;
   }
 
   private stepLabel(step: number): string {

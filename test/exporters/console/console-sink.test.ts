@@ -30,7 +30,8 @@ describe('ConsoleSink', () => {
     console.writeRunEnd({ kind: 'runEnd', timeMs, exitCode: 0, status: 'finished' });
     console.writeRunEnd({ kind: 'runEnd', timeMs, exitCode: 1, status: 'failed' });
     expect(stream.lines).toEqual(['ERROR run failed (exit code 1)']);
-    expect(ConsoleSink.eventsShownAt('ERROR')).toEqual(['jepa.run.end']);
+    expect(ConsoleSink.eventsShownAt('ERROR')).toEqual(['jepa.run.end', 'jepa.exception']);
+    expect(ConsoleSink.eventsShownAt('CRITICAL')).toEqual(['jepa.run.end']);
     expect(ConsoleSink.eventsShownAt('INFO')).toBeUndefined();
   });
 

@@ -1,0 +1,368 @@
+/**
+ * AsyncLogger (the seed's `async_logger` module): logging calls that return at once, whatever the
+ * backend does. A call puts a reference to its arguments into a fixed ring of `buffer_size` slots
+ * and returns; nothing is encoded, copied or written on the calling path. The ring is handed to
+ * the backend when it fills and every `flush_interval` seconds, in slices of a few milliseconds
+ * so the event loop is never held for long, and the backend is flushed after each hand-over.
+ *
+ * When the backend is slow or down (its calls or its flush return promises that take long), the
+ * ring stays full and new calls are dropped: memory never exceeds `buffer_size` rows. The newest
+ * calls are the ones dropped (as OTel's batch processors do), so what the backend gets is an
+ * unbroken, in-order prefix of each stall. Drops are counted (`stats`, the
+ * `jepa.async_logger.dropped` counter when the backend's run exports instruments) and reported
+ * as warnings every `flush_interval` and at `finish()`, which hands over everything left.
+ *
+ * Rows are kept by reference until they are handed over: do not change an object after logging
+ * it. Backend timestamps are those of the hand-over, not of the call.
+ */
+import type { Counter } from '@opentelemetry/api';
+import { z } from 'zod';
+import { OnceWarner } from '../diagnostics.js';
+import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
+import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
+import type { FinishOptions } from '../telemetry/training-run.js';
+import type { BaseLogger, LoggerConfig, Metrics } from './base-logger.js';
+import {
+  finishLogger,
+  flushLogger,
+  LoggerWrapper,
+  type LoggerWrapperOptions,
+  logAtCurrentStep,
+  parseWrapperOptions,
+  resolveBaseLogger,
+  runOf,
+  unwrap,
+} from './logger-wrapper.js';
+import { TelemetryLogger } from './telemetry-logger.js';
+
+/** How long one slice of a hand-over may hold the event loop. */
+const SLICE_MS = 4;
+const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
+
+const OWN_KEYS = ['buffer_size', 'flush_interval'] as const;
+const optionsSchema = z.object({
+  buffer_size: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(1000)
+    .describe('Calls kept until the backend takes them; more are dropped and counted'),
+  flush_interval: z
+    .number()
+    .positive()
+    .default(30)
+    .describe('Seconds between hand-overs to the backend (and drop reports)'),
+});
+
+/** What a slot holds: which method was called. */
+const Op = {
+  Metrics: 0,
+  AtCurrentStep: 1,
+  Histogram: 2,
+  Image: 3,
+  Text: 4,
+  Hyperparams: 5,
+} as const;
+type Op = (typeof Op)[keyof typeof Op];
+
+/** Where the calls stand. */
+export interface AsyncLoggerStats {
+  /** In the ring, not yet handed over. */
+  readonly buffered: number;
+  /** Handed to the backend. */
+  readonly delivered: number;
+  /** Not kept: the ring was full. */
+  readonly dropped: number;
+  /** Handed over, but the backend threw or rejected. */
+  readonly failed: number;
+}
+
+export class AsyncLogger extends LoggerWrapper {
+  readonly bufferSize: number;
+  /** Seconds between hand-overs. */
+  readonly flushInterval: number;
+  // The ring: one slot per call, in parallel arrays so that a call allocates nothing.
+  private readonly ops: Uint8Array;
+  private readonly firsts: unknown[];
+  private readonly seconds: unknown[];
+  private readonly steps: Float64Array;
+  private head = 0;
+  private count = 0;
+  private delivered = 0;
+  private dropped = 0;
+  private failed = 0;
+  private droppedReported = 0;
+  private drainRequested = false;
+  /** The oldest call was handed over and the backend is still taking it. */
+  private awaitingHead = false;
+  private draining: Promise<void> | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly warner: OnceWarner;
+  private readonly droppedCounter: Counter | undefined;
+  private finishing: Promise<void> | undefined;
+
+  /**
+   * @param config `buffer_size` (default 1000), `flush_interval` in seconds (default 30), and
+   *   `backend` or `base_logger`: a logger or a registered backend name (default `console`),
+   *   configured by the other keys (`{backend: 'wandb', project: 'p', buffer_size: 1000}`).
+   */
+  constructor(config: LoggerConfig = {}, options: LoggerWrapperOptions = {}) {
+    const own = parseWrapperOptions('AsyncLogger', optionsSchema, {
+      buffer_size: config.buffer_size,
+      flush_interval: config.flush_interval,
+    });
+    const { base, rest } = resolveBaseLogger('AsyncLogger', config, OWN_KEYS);
+    super(config, base, options);
+    if (Object.keys(rest).length > 0) {
+      this.logger.warning(
+        `AsyncLogger: ${Object.keys(rest).join(', ')} ignored (they configure a backend given by name)`,
+      );
+    }
+    this.bufferSize = own.buffer_size;
+    this.flushInterval = own.flush_interval;
+    this.ops = new Uint8Array(this.bufferSize);
+    this.firsts = new Array(this.bufferSize);
+    this.seconds = new Array(this.bufferSize);
+    this.steps = new Float64Array(this.bufferSize);
+    this.warner = new OnceWarner(this.logger);
+    const run = runOf(base);
+    this.droppedCounter = run?.pipeline.exportsRunInstruments
+      ? run.pipeline.runMeterProvider
+          .getMeter(INSTRUMENTATION_SCOPE)
+          .createCounter('jepa.async_logger.dropped', {
+            unit: '{call}',
+            description: 'logging calls an AsyncLogger dropped: its buffer was full',
+          })
+      : undefined;
+    this.timer = setInterval(() => this.tick(), this.flushInterval * 1000);
+    this.timer.unref();
+    this.takeOverExitHooks(base);
+  }
+
+  /** Where the calls stand: buffered, delivered, dropped and failed counts. */
+  get stats(): AsyncLoggerStats {
+    return {
+      buffered: this.count,
+      delivered: this.delivered,
+      dropped: this.dropped,
+      failed: this.failed,
+    };
+  }
+
+  override logMetrics(metrics: Metrics, step?: number): void {
+    this.push(Op.Metrics, metrics, undefined, step);
+  }
+
+  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.push(Op.AtCurrentStep, values, undefined, undefined);
+  }
+
+  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.push(Op.Histogram, tag, values, step);
+  }
+
+  override logImage(tag: string, images: ImageInput, step?: number): void {
+    this.push(Op.Image, tag, images, step);
+  }
+
+  override logText(tag: string, text: string, step?: number): void {
+    this.push(Op.Text, tag, text, step);
+  }
+
+  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+    this.push(Op.Hyperparams, hparams, metrics, undefined);
+  }
+
+  /** Hands everything buffered to the backend and flushes it. */
+  override async flush(): Promise<void> {
+    this.drainRequested = true;
+    await this.drain();
+  }
+
+  /**
+   * At process exit (`process.exit()` skips every asynchronous path): hands everything buffered
+   * to the backend at once and has it write what it can synchronously.
+   */
+  override flushSync(): void {
+    // A call the backend is still taking was delivered already.
+    if (this.awaitingHead) this.release();
+    while (this.count > 0) {
+      void this.deliver(this.head);
+      this.release();
+    }
+    super.flushSync();
+  }
+
+  /** Hands everything left to the backend, reports drops, and finishes the backend. Idempotent. */
+  override finish(options: FinishOptions = {}): Promise<void> {
+    this.finishing ??= (async () => {
+      clearInterval(this.timer);
+      untrackRun(this);
+      await this.flush();
+      this.reportDrops(true);
+      await finishLogger(this.base, options);
+    })();
+    return this.finishing;
+  }
+
+  private push(op: Op, first: unknown, second: unknown, step: number | undefined): void {
+    if (this.finishing) {
+      this.warner.warn('finished', 'AsyncLogger: a logging call after finish() was ignored');
+      return;
+    }
+    if (this.count === this.bufferSize) {
+      this.dropped++;
+      return;
+    }
+    const slot = (this.head + this.count) % this.bufferSize;
+    this.ops[slot] = op;
+    this.firsts[slot] = first;
+    this.seconds[slot] = second;
+    this.steps[slot] = step ?? Number.NaN;
+    this.count++;
+    if (this.count === this.bufferSize) this.requestDrain();
+  }
+
+  private requestDrain(): void {
+    this.drainRequested = true;
+    if (this.draining || this.scheduled) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      void this.drain();
+    });
+    this.scheduled.unref();
+  }
+
+  private tick(): void {
+    this.reportDrops(false);
+    this.requestDrain();
+  }
+
+  /** Runs hand-overs until none is requested; one at a time. */
+  private drain(): Promise<void> {
+    this.draining ??= (async () => {
+      try {
+        while (this.drainRequested) {
+          this.drainRequested = false;
+          await this.handOver();
+          await this.flushBase();
+        }
+      } finally {
+        this.draining = undefined;
+      }
+    })();
+    return this.draining;
+  }
+
+  /** Hands over the ring, oldest first, yielding to the event loop between slices. */
+  private async handOver(): Promise<void> {
+    while (this.count > 0) {
+      const sliceEnd = performance.now() + SLICE_MS;
+      while (this.count > 0 && performance.now() < sliceEnd) {
+        const pending = this.deliver(this.head);
+        // The slot is freed only once the backend has taken the call: memory stays bounded.
+        if (pending) {
+          this.awaitingHead = true;
+          await pending;
+          this.awaitingHead = false;
+        }
+        if (this.count > 0) this.release();
+      }
+      if (this.count > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Calls the backend with slot `i`; a promise when the backend returned one. */
+  private deliver(i: number): Promise<void> | undefined {
+    const first = this.firsts[i];
+    const second = this.seconds[i];
+    const step = Number.isNaN(this.steps[i]!) ? undefined : this.steps[i];
+    const base = this.base;
+    try {
+      let result: unknown;
+      switch (this.ops[i] as Op) {
+        case Op.Metrics:
+          result = base.logMetrics(first as Metrics, step);
+          break;
+        case Op.AtCurrentStep:
+          logAtCurrentStep(base, first as Record<string, number>);
+          break;
+        case Op.Histogram:
+          base.logHistogram(first as string, second as HistogramInput, step);
+          break;
+        case Op.Image:
+          base.logImage(first as string, second as ImageInput, step);
+          break;
+        case Op.Text:
+          base.logText(first as string, second as string, step);
+          break;
+        case Op.Hyperparams:
+          base.logHyperparams(first as Record<string, unknown>, second as Metrics | undefined);
+          break;
+      }
+      this.delivered++;
+      // A ported custom logger may do its I/O in an async logMetrics: wait for it.
+      if (isPromise(result)) return result.then(undefined, (error) => this.onFailure(error));
+    } catch (error) {
+      this.onFailure(error);
+    }
+    return undefined;
+  }
+
+  private release(): void {
+    this.firsts[this.head] = undefined;
+    this.seconds[this.head] = undefined;
+    this.head = (this.head + 1) % this.bufferSize;
+    this.count--;
+  }
+
+  private async flushBase(): Promise<void> {
+    try {
+      await flushLogger(this.base);
+    } catch (error) {
+      this.warner.warn('flush', `AsyncLogger: the backend failed to flush: ${String(error)}`);
+    }
+  }
+
+  private onFailure(error: unknown): void {
+    this.failed++;
+    this.warner.warn(
+      `failed:${String(error)}`,
+      `AsyncLogger: the backend failed to take a logging call: ${String(error)}`,
+    );
+  }
+
+  private reportDrops(final: boolean): void {
+    const fresh = this.dropped - this.droppedReported;
+    if (fresh > 0) {
+      this.droppedReported = this.dropped;
+      this.droppedCounter?.add(fresh);
+      this.logger.warning(
+        `AsyncLogger: ${fresh} logging calls dropped ${final ? 'before finish' : `in the last ${this.flushInterval} s`} ` +
+          `(buffer of ${this.bufferSize} full: the backend is slower than the logging); ` +
+          `${this.dropped} dropped in all`,
+      );
+    }
+  }
+
+  /**
+   * On a signal, a crash or exit, finish this logger (handing over what is buffered) rather than
+   * only the backend's run, which would lose the buffer.
+   */
+  private takeOverExitHooks(base: BaseLogger): void {
+    const owner = unwrap(base);
+    const settings = owner instanceof TelemetryLogger ? owner.settings : undefined;
+    if (owner instanceof TelemetryLogger) untrackRun(owner);
+    trackRun(this, {
+      handleSignals: settings?.handle_signals ?? true,
+      flushTimeoutMs: settings ? settings.flush_timeout * 1000 : DEFAULT_FLUSH_TIMEOUT_MS,
+    });
+  }
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as Promise<unknown> | undefined)?.then === 'function';
+}

@@ -1,0 +1,178 @@
+/**
+ * Loggers that wrap another logger (the structured, async and conditional loggers): what they do
+ * not handle themselves goes to the wrapped logger, and the run behind it stays reachable, so
+ * decorators take spans and instruments from it and per-call rows land at its current step.
+ */
+import type { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import type { DiagnosticLogger } from '../diagnostics.js';
+import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import type { FinishOptions, TrainingRun } from '../telemetry/training-run.js';
+import { BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
+import './builtins.js';
+import { MultiLogger } from './multi-logger.js';
+import { TelemetryLogger } from './telemetry-logger.js';
+
+/** Keys every wrapper takes to name what it wraps. */
+export const BASE_KEYS = ['base_logger', 'backend'] as const;
+
+export interface LoggerWrapperOptions {
+  /** Receives the wrapper's own warnings. Default: the wrapped logger's. */
+  readonly diagnostics?: DiagnosticLogger;
+}
+
+export abstract class LoggerWrapper extends BaseLogger {
+  /** The logger every call ends up in. */
+  readonly base: BaseLogger;
+
+  constructor(config: LoggerConfig, base: BaseLogger, options: LoggerWrapperOptions = {}) {
+    super(config, options.diagnostics ?? base.logger);
+    this.base = base;
+  }
+
+  logMetrics(metrics: Metrics, step?: number): void {
+    this.base.logMetrics(metrics, step);
+  }
+
+  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.base.logHistogram(tag, values, step);
+  }
+
+  override logImage(tag: string, images: ImageInput, step?: number): void {
+    this.base.logImage(tag, images, step);
+  }
+
+  override logText(tag: string, text: string, step?: number): void {
+    this.base.logText(tag, text, step);
+  }
+
+  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+    this.base.logHyperparams(hparams, metrics);
+  }
+
+  override logModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[] = [],
+  ): Promise<void> {
+    return this.base.logModel(model, name, aliases);
+  }
+
+  /** A row at the wrapped logger's current step, without moving it (see `logAtCurrentStep`). */
+  logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    logAtCurrentStep(this.base, values);
+  }
+
+  /** Sends what the wrapped logger holds to its backends, when it can (see `flushLogger`). */
+  async flush(): Promise<void> {
+    await flushLogger(this.base);
+  }
+
+  /** Has the wrapped logger write what it holds synchronously, when it can (process exit). */
+  flushSync(): void {
+    (this.base as { flushSync?: () => void }).flushSync?.();
+  }
+
+  /** Finishes the wrapped logger (with `options` when it is a run). */
+  override async finish(options: FinishOptions = {}): Promise<void> {
+    await finishLogger(this.base, options);
+  }
+}
+
+/**
+ * The logger a wrapper wraps: `base_logger` or `backend`, each a logger or a registered backend
+ * name (default `console`). A backend created by name gets the configuration's other keys, those
+ * not in `ownKeys`, as its section: `{backend: 'wandb', buffer_size: 10, project: 'p'}` gives W&B
+ * `{project: 'p'}`.
+ */
+export function resolveBaseLogger(
+  who: string,
+  config: LoggerConfig,
+  ownKeys: readonly string[],
+): { base: BaseLogger; rest: Record<string, unknown> } {
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!ownKeys.includes(key) && !(BASE_KEYS as readonly string[]).includes(key))
+      rest[key] = value;
+  }
+  if (config.base_logger !== undefined && config.backend !== undefined) {
+    throw new ConfigError([
+      { path: `${who}.base_logger`, message: 'give base_logger or backend, not both' },
+    ]);
+  }
+  const key = config.base_logger !== undefined ? 'base_logger' : 'backend';
+  const given = config[key] ?? 'console';
+  if (given instanceof BaseLogger) return { base: given, rest };
+  if (typeof given === 'string') return { base: LoggerRegistry.create(given, rest), rest: {} };
+  throw new ConfigError([
+    {
+      path: `${who}.${key}`,
+      message: `expected a logger or a registered backend name (${LoggerRegistry.names().join(', ')}), got ${typeof given}`,
+    },
+  ]);
+}
+
+/** Checks a wrapper's own options with `schema`; every problem is named by its key. */
+export function parseWrapperOptions<S extends z.ZodType>(
+  who: string,
+  schema: S,
+  input: unknown,
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      path: [who, ...issue.path.map(String)].join('.'),
+      message: issue.message.replace(/^Invalid input: /, ''),
+    })),
+  );
+}
+
+/** The logger at the bottom of a stack of wrappers (`logger` itself when it wraps nothing). */
+export function unwrap(logger: BaseLogger): BaseLogger {
+  return logger instanceof LoggerWrapper ? unwrap(logger.base) : logger;
+}
+
+/** The training run behind `logger`, looking through wrappers; undefined for other loggers. */
+export function runOf(logger: BaseLogger): TrainingRun | undefined {
+  const inner = unwrap(logger);
+  return inner instanceof TelemetryLogger ? inner.run : undefined;
+}
+
+/**
+ * Logs `values` at `logger`'s current step without moving it: on a run, a row at its current
+ * step (and the same step for the custom loggers of a MultiLogger); through a wrapper, what the
+ * wrapper does with such rows; on any other logger, an ordinary `logMetrics` row.
+ */
+export function logAtCurrentStep(logger: BaseLogger, values: Readonly<Record<string, number>>) {
+  if (logger instanceof LoggerWrapper) {
+    logger.logAtCurrentStep(values);
+  } else if (logger instanceof TelemetryLogger) {
+    logger.run.logAtCurrentStep(values);
+    if (logger instanceof MultiLogger) {
+      const step = Math.max(logger.run.step, 0);
+      for (const custom of logger.loggers) {
+        try {
+          custom.logMetrics(values, step);
+        } catch (error) {
+          logger.logger.warning(`${custom.constructor.name}.logMetrics failed: ${String(error)}`);
+        }
+      }
+    }
+  } else {
+    logger.logMetrics(values);
+  }
+}
+
+/** `logger.flush()` for loggers that have one (runs, wrappers, custom loggers that define it). */
+export async function flushLogger(logger: BaseLogger): Promise<void> {
+  const flush = (logger as { flush?: () => unknown }).flush;
+  if (typeof flush === 'function') await flush.call(logger);
+}
+
+/** `logger.finish`, passing the exit code and status on to a run. */
+export function finishLogger(logger: BaseLogger, options: FinishOptions = {}): Promise<void> {
+  if (logger instanceof TelemetryLogger || logger instanceof LoggerWrapper)
+    return logger.finish(options);
+  return logger.finish();
+}

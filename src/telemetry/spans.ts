@@ -1,0 +1,213 @@
+/**
+ * What an instrumented call records in OTel: a span (a child of the active one, so a training
+ * step contains its forward and backward passes), its duration on a histogram, and its exceptions
+ * on a counter and as a `jepa.exception` event. With a run, the run's own providers are used;
+ * without one, the global OTel API (whatever SDK the application set up).
+ *
+ * Instruments, for dashboards (Prometheus names after the Collector's translation):
+ * - `jepa.call.duration`, histogram, unit `s` (`jepa_call_duration_seconds_bucket|_sum|_count`),
+ *   attributes `code.function.name` and, for failed calls, `error.type`.
+ * - `jepa.call.exceptions`, counter, unit `{exception}` (`jepa_call_exceptions_total`),
+ *   attributes `code.function.name` and `exception.type`.
+ */
+
+import { join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { Attr, EventName, type ExceptionInfo, exceptionRecord } from './events.js';
+import { INSTRUMENTATION_SCOPE } from './pipeline.js';
+import type { TrainingRun } from './training-run.js';
+
+export const CALL_DURATION = 'jepa.call.duration';
+export const CALL_EXCEPTIONS = 'jepa.call.exceptions';
+/** Bucket edges in seconds, from a fast step (1 ms) to a slow one (a minute). */
+export const CALL_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+const ERROR_TYPE = 'error.type';
+
+/** How a call ended, as its span and instruments see it. */
+export type CallOutcome =
+  | { readonly failed: false; readonly value: unknown }
+  | { readonly failed: true; readonly error: unknown };
+
+export class CallTelemetry {
+  private static readonly byRun = new WeakMap<TrainingRun, CallTelemetry>();
+  private static readonly byGlobalProvider = new WeakMap<MeterProvider, CallTelemetry>();
+
+  private readonly duration: Histogram | undefined;
+  private readonly exceptions: Counter | undefined;
+
+  private constructor(
+    meterProvider: MeterProvider | undefined,
+    private readonly run: TrainingRun | undefined,
+  ) {
+    const meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE);
+    this.duration = meter?.createHistogram(CALL_DURATION, {
+      unit: 's',
+      description: 'duration of instrumented calls (decorated functions)',
+      advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS },
+    });
+    this.exceptions = meter?.createCounter(CALL_EXCEPTIONS, {
+      unit: '{exception}',
+      description: 'exceptions that escaped instrumented calls',
+    });
+  }
+
+  /**
+   * The run's telemetry (instruments only when one of its backends exports them), or the global
+   * API's when there is no run.
+   */
+  static of(run: TrainingRun | undefined): CallTelemetry {
+    if (!run) {
+      const provider = metrics.getMeterProvider();
+      let global = CallTelemetry.byGlobalProvider.get(provider);
+      if (!global) {
+        global = new CallTelemetry(provider, undefined);
+        CallTelemetry.byGlobalProvider.set(provider, global);
+      }
+      return global;
+    }
+    let telemetry = CallTelemetry.byRun.get(run);
+    if (!telemetry) {
+      const provider = run.pipeline.exportsRunInstruments
+        ? run.pipeline.runMeterProvider
+        : undefined;
+      telemetry = new CallTelemetry(provider, run);
+      CallTelemetry.byRun.set(run, telemetry);
+    }
+    return telemetry;
+  }
+
+  /** The run's tracer, or the global one as it is now (an application may set it up late). */
+  get tracer(): Tracer {
+    return this.run ? this.run.tracer : trace.getTracer(INSTRUMENTATION_SCOPE);
+  }
+
+  /**
+   * Runs `call` in a span named `name`, active while it runs (across `await` too). `settle` sees
+   * how it ended, with its duration in seconds, before the span ends (it must not throw: the
+   * call's own outcome is what the caller gets). A promise result is
+   * replaced by one that settles the same way once the span has ended; errors are rethrown as
+   * they are.
+   */
+  inSpan<T>(
+    name: string,
+    attributes: Attributes,
+    call: () => T,
+    settle: (span: Span, outcome: CallOutcome, seconds: number) => void,
+  ): T {
+    return this.tracer.startActiveSpan(name, { attributes }, (span) => {
+      const start = performance.now();
+      const end = (outcome: CallOutcome) => {
+        try {
+          if (outcome.failed) markFailed(span, outcome.error);
+          settle(span, outcome, (performance.now() - start) / 1000);
+        } finally {
+          span.end();
+        }
+      };
+      let result: T;
+      try {
+        result = call();
+      } catch (error) {
+        end({ failed: true, error });
+        throw error;
+      }
+      if (!isPromiseLike(result)) {
+        end({ failed: false, value: result });
+        return result;
+      }
+      return Promise.resolve(result).then(
+        (value) => {
+          end({ failed: false, value });
+          return value;
+        },
+        (error: unknown) => {
+          end({ failed: true, error });
+          throw error;
+        },
+      ) as T;
+    });
+  }
+
+  recordDuration(name: string, seconds: number, outcome: CallOutcome): void {
+    this.duration?.record(seconds, {
+      [Attr.functionName]: name,
+      ...(outcome.failed ? { [ERROR_TYPE]: exceptionInfo(outcome.error).type } : {}),
+    });
+  }
+
+  /**
+   * Counts an exception and emits it as a `jepa.exception` event at the run's current step.
+   * False when no backend of the run reads such events (or there is no run): the caller shows it
+   * another way.
+   */
+  reportException(name: string, error: unknown): boolean {
+    const info = exceptionInfo(error, name);
+    this.exceptions?.add(1, { [Attr.functionName]: name, [Attr.exceptionType]: info.type });
+    const run = this.run;
+    if (!run || run.finished || !run.pipeline.consumesEvent(EventName.exception)) return false;
+    run.pipeline.loggerProvider
+      .getLogger(INSTRUMENTATION_SCOPE)
+      .emit(exceptionRecord(Math.max(run.step, 0), info));
+    return true;
+  }
+}
+
+/** Type, message and stack of anything thrown (`throw 'text'` included). */
+export function exceptionInfo(error: unknown, functionName?: string): ExceptionInfo {
+  const base =
+    error instanceof Error
+      ? {
+          // A subclass that does not set `name` still has its class name on the constructor.
+          type:
+            error.name && error.name !== 'Error' ? error.name : error.constructor?.name || 'Error',
+          message: error.message,
+          stacktrace: error.stack && withoutInstrumentation(error.stack),
+        }
+      : { type: typeof error, message: String(error) };
+  return functionName ? { ...base, functionName } : base;
+}
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** Frames of the instrumentation itself: this package's wrappers and OTel's context plumbing. */
+const INSTRUMENTATION_FRAMES = [
+  ...['telemetry', 'loggers'].flatMap((dir) => {
+    const path = join(PACKAGE_DIR, dir, sep);
+    return [path, pathToFileURL(path).href];
+  }),
+  `${sep}@opentelemetry${sep}`,
+  'node:async_hooks',
+];
+
+/** A stack trace with the frames between the user's function and its caller left out. */
+function withoutInstrumentation(stack: string): string {
+  return stack
+    .split('\n')
+    .filter((line) => !INSTRUMENTATION_FRAMES.some((frame) => line.includes(frame)))
+    .join('\n');
+}
+
+function markFailed(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: exceptionInfo(error).message });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}

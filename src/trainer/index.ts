@@ -1,0 +1,17 @@
+/** Trainer callbacks and a minimal training loop (the seed's `trainer` package). */
+export {
+  announceLength,
+  LoggingCallback,
+  type LoggingCallbackOptions,
+  type TrainerCallback,
+} from './callbacks.js';
+export {
+  type OptimizerLike,
+  type OptimizerState,
+  optimizerState,
+  type StepOutputs,
+  Trainer,
+  type TrainerOptions,
+  type TrainerState,
+  type ValidationMetrics,
+} from './trainer.js';

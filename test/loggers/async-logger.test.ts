@@ -1,0 +1,318 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { AsyncLogger } from '../../src/loggers/async-logger.js';
+import { BaseLogger, LoggerRegistry, type Metrics } from '../../src/loggers/base-logger.js';
+import '../../src/loggers/builtins.js';
+import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
+import { trackedRunCount } from '../../src/telemetry/lifecycle.js';
+import { CaptureStream } from '../support/capture-stream.js';
+import { recordingBackend } from '../support/recording-backend.js';
+
+const open: BaseLogger[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((logger) => logger.finish()));
+});
+
+/** A custom backend that keeps rows; `hold` makes its calls (or its flush) wait on a promise. */
+class SlowLogger extends BaseLogger {
+  readonly received: number[] = [];
+  finished = false;
+  hold: { calls?: Promise<void>; flush?: Promise<void> } = {};
+
+  override async logMetrics(metrics: Metrics, _step?: number): Promise<void> {
+    const stall = this.hold.calls;
+    this.hold.calls = undefined;
+    if (stall) await stall;
+    this.received.push(metrics.i as number);
+  }
+
+  async flush(): Promise<void> {
+    const stall = this.hold.flush;
+    this.hold.flush = undefined;
+    if (stall) await stall;
+  }
+
+  override async finish(): Promise<void> {
+    this.finished = true;
+  }
+}
+
+/** Resolves once `condition` holds (checked every 5 ms); fails after 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5000;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not met within 5 s');
+    await sleep(5);
+  }
+}
+
+function asyncLogger(config: Record<string, unknown>, diagnostics = new CollectingDiagnostics()) {
+  const logger = new AsyncLogger(config, { diagnostics });
+  open.push(logger);
+  return { logger, diagnostics };
+}
+
+describe('seed: Async Logging', () => {
+  it.runIf(LoggerRegistry.has('wandb'))(
+    "logs {loss: 0.5} at step 100 without blocking, to W&B (offline: the seed's backend)",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'jepa-async-'));
+      try {
+        const logger = new AsyncLogger({
+          backend: 'wandb',
+          buffer_size: 1000,
+          flush_interval: 30, // seconds
+          mode: 'offline',
+          dir,
+          project: 'jepa-async',
+        });
+        // Non-blocking log calls
+        expect(logger.logMetrics({ loss: 0.5 }, 100)).toBeUndefined();
+        expect(logger.stats).toMatchObject({ buffered: 1, delivered: 0 });
+        await logger.finish();
+        expect(logger.stats).toMatchObject({ buffered: 0, delivered: 1, dropped: 0 });
+        const [run] = readdirSync(join(dir, 'wandb')).filter((d) => d.startsWith('offline-run-'));
+        const file = readdirSync(join(dir, 'wandb', run!)).find((f) => f.endsWith('.wandb'));
+        // The history record carries the key as protobuf text: the row reached the run file.
+        expect(readFileSync(join(dir, 'wandb', run!, file!)).includes('loss')).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('AsyncLogger', () => {
+  it('with a backend stalled for 5 s: callers never wait, memory stays bounded, drops are counted', async () => {
+    const backend = new SlowLogger();
+    let release!: () => void;
+    backend.hold.calls = new Promise((resolve) => {
+      release = resolve;
+    });
+    const stallTimer = setTimeout(() => release(), 5000);
+    const { logger, diagnostics } = asyncLogger({
+      base_logger: backend,
+      buffer_size: 100,
+      flush_interval: 0.25,
+    });
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const started = performance.now();
+    const callMs: number[] = [];
+    let mostBuffered = 0;
+    let logged = 0;
+    let callsDuringStall = 0;
+    try {
+      // About 6 s of logging at ~2 rows per millisecond, yielding now and then as a loop does.
+      while (performance.now() - started < 6000) {
+        for (let k = 0; k < 20; k++) {
+          const before = performance.now();
+          const result = logger.logMetrics({ i: logged }, logged);
+          callMs.push(performance.now() - before);
+          if (before - started < 4900) callsDuringStall++;
+          expect(result).toBeUndefined();
+          logged++;
+          mostBuffered = Math.max(mostBuffered, logger.stats.buffered);
+        }
+        await sleep(10);
+      }
+    } finally {
+      clearTimeout(stallTimer);
+      release();
+    }
+    loopDelay.disable();
+    await logger.finish();
+    const { delivered, dropped, buffered, failed } = logger.stats;
+
+    // No call and no turn of the event loop waited for the 5 s stall: the bounds are far below
+    // it, so that a loaded machine cannot fail them, while waiting would. (How fast a call is,
+    // is the benchmarks' business, not a test's.)
+    expect(Math.max(...callMs)).toBeLessThan(1000);
+    expect(loopDelay.max / 1e6).toBeLessThan(1000);
+    expect(callsDuringStall).toBeGreaterThan(1000);
+    expect(mostBuffered).toBe(100);
+    expect(buffered).toBe(0);
+    expect(failed).toBe(0);
+    // Everything is accounted for, and the stall cost thousands of rows.
+    expect(delivered + dropped).toBe(logged);
+    expect(dropped).toBeGreaterThan(1000);
+    expect(backend.received).toHaveLength(delivered);
+    // The newest rows are the ones dropped: the backend has the first 100 in order, every row it
+    // got in order, and the last one logged (how many gaps depends on the machine's timing).
+    expect(backend.received.slice(0, 100)).toEqual([...Array(100).keys()]);
+    expect(backend.received.every((value, i) => i === 0 || value > backend.received[i - 1]!)).toBe(
+      true,
+    );
+    expect(backend.received.length).toBeLessThan(logged);
+    expect(backend.received.at(-1)).toBe(logged - 1);
+    // Reported while it happened, and once more at the end.
+    const warnings = diagnostics.at('WARNING');
+    expect(warnings.some((w) => /logging calls dropped in the last 0\.25 s/.test(w))).toBe(true);
+    expect(warnings.reduce((n, w) => n + Number(/^AsyncLogger: (\d+)/.exec(w)?.[1] ?? 0), 0)).toBe(
+      dropped,
+    );
+    expect(backend.finished).toBe(true);
+  }, 20_000);
+
+  it('with a backend whose flush stalls, keeps taking calls within the buffer', async () => {
+    const backend = new SlowLogger();
+    let release!: () => void;
+    backend.hold.flush = new Promise((resolve) => {
+      release = resolve;
+    });
+    const { logger } = asyncLogger({ base_logger: backend, buffer_size: 10, flush_interval: 0.05 });
+    for (let i = 0; i < 5; i++) logger.logMetrics({ i }, i);
+    await until(() => backend.received.length === 5);
+    // Handed over, then the flush stalls: later calls fill the buffer and the rest are dropped.
+    expect(backend.received).toEqual([0, 1, 2, 3, 4]);
+    for (let i = 5; i < 30; i++) logger.logMetrics({ i }, i);
+    expect(logger.stats).toMatchObject({ buffered: 10, dropped: 15 });
+    release();
+    await logger.finish();
+    expect(backend.received).toEqual([...Array(15).keys()]);
+  });
+
+  it('hands over when the buffer is full', async () => {
+    const backend = new SlowLogger();
+    const { logger } = asyncLogger({ base_logger: backend, buffer_size: 4, flush_interval: 3600 });
+    for (let i = 0; i < 3; i++) logger.logMetrics({ i }, i);
+    await sleep(20);
+    expect(backend.received).toEqual([]);
+    logger.logMetrics({ i: 3 }, 3);
+    await until(() => backend.received.length === 4);
+    expect(backend.received).toEqual([0, 1, 2, 3]);
+  });
+
+  it('hands over every flush_interval', async () => {
+    const backend = new SlowLogger();
+    const { logger } = asyncLogger({
+      base_logger: backend,
+      buffer_size: 1000,
+      flush_interval: 0.1,
+    });
+    const started = performance.now();
+    logger.logMetrics({ i: 0 }, 0);
+    await until(() => backend.received.length === 1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
+  it('reads nothing of a row on the calling path', () => {
+    const backend = new SlowLogger();
+    const { logger } = asyncLogger({ base_logger: backend, buffer_size: 10 });
+    let touched = 0;
+    const row = new Proxy(
+      { i: 1 },
+      {
+        get: (target, key) => {
+          touched++;
+          return Reflect.get(target, key);
+        },
+        ownKeys: (target) => {
+          touched++;
+          return Reflect.ownKeys(target);
+        },
+      },
+    );
+    logger.logMetrics(row, 1);
+    expect(touched).toBe(0);
+  });
+
+  it('delivers every kind of call in order to the console backend', async () => {
+    const stream = new CaptureStream();
+    const { logger } = asyncLogger({
+      backend: 'console',
+      stream,
+      format: '%(message)s',
+      buffer_size: 50,
+    });
+    logger.logMetrics({ loss: 0.5 }, 1);
+    logger.logText('notes', 'hello', 1);
+    logger.logHistogram('w', [1, 2, 3], 2);
+    logger.logMetrics({ loss: 0.25 });
+    expect(stream.text).toBe('');
+    await logger.finish();
+    expect(stream.lines).toEqual([
+      'step 1 | loss 0.5000',
+      'step 1 | text notes: hello',
+      'step 2 | histogram w: n 3, min 1, mean 2, max 3',
+      'step 3 | loss 0.2500',
+      'run finished (exit code 0)',
+    ]);
+  });
+
+  it('at process exit, hands the buffer over and has the backend write it synchronously', () => {
+    const stream = new CaptureStream();
+    const { logger } = asyncLogger({ backend: 'console', stream, format: '%(message)s' });
+    logger.logMetrics({ loss: 0.5 }, 1);
+    logger.logMetrics({ loss: 0.25 }, 2);
+    logger.flushSync();
+    expect(stream.lines).toEqual(['step 1 | loss 0.5000', 'step 2 | loss 0.2500']);
+    expect(logger.stats).toMatchObject({ buffered: 0, delivered: 2 });
+  });
+
+  it('counts calls the backend fails to take, and keeps going', async () => {
+    class Flaky extends SlowLogger {
+      override async logMetrics(metrics: Metrics, step?: number): Promise<void> {
+        if ((metrics.i as number) % 2 === 1) throw new Error('HTTP 503');
+        await super.logMetrics(metrics, step);
+      }
+    }
+    const backend = new Flaky();
+    const { logger, diagnostics } = asyncLogger({ base_logger: backend, buffer_size: 10 });
+    for (let i = 0; i < 6; i++) logger.logMetrics({ i }, i);
+    await logger.finish();
+    expect(backend.received).toEqual([0, 2, 4]);
+    expect(logger.stats.failed).toBe(3);
+    expect(diagnostics.at('WARNING')).toEqual([
+      'AsyncLogger: the backend failed to take a logging call: Error: HTTP 503',
+    ]);
+  });
+
+  it('counts drops on an OTel counter when the backend exports instruments', async () => {
+    const recording = recordingBackend();
+    const base = new TelemetryLogger({}, () => [recording.backend], {
+      settings: { handle_signals: false },
+    });
+    const { logger, diagnostics } = asyncLogger({
+      base_logger: base,
+      buffer_size: 5,
+      flush_interval: 0.05,
+    });
+    for (let i = 0; i < 20; i++) logger.logMetrics({ i }, i);
+    // Drops are counted when they are reported, at the next flush_interval.
+    await until(() => diagnostics.at('WARNING').length > 0);
+    const counter = (await recording.metrics()).filter(
+      (m) => m.descriptor.name === 'jepa.async_logger.dropped',
+    );
+    expect(counter.at(-1)?.dataPoints[0]?.value).toBe(15);
+  });
+
+  it('takes over the exit hooks of the run it wraps, and finishes it', async () => {
+    const before = trackedRunCount();
+    const base = new TelemetryLogger({}, () => [], {});
+    expect(trackedRunCount()).toBe(before + 1);
+    const logger = new AsyncLogger({ base_logger: base });
+    expect(trackedRunCount()).toBe(before + 1);
+    await logger.finish();
+    expect(trackedRunCount()).toBe(before);
+    expect(base.run.finished).toBe(true);
+  });
+
+  it('rejects bad options, naming them', () => {
+    expect(() => new AsyncLogger({ buffer_size: 0, base_logger: new SlowLogger() })).toThrow(
+      /AsyncLogger\.buffer_size: Too small: expected number to be >=1/,
+    );
+    expect(
+      () => new AsyncLogger({ flush_interval: 'soon', base_logger: new SlowLogger() }),
+    ).toThrow(/AsyncLogger\.flush_interval: expected number, received string/);
+    expect(() => new AsyncLogger({ backend: 42 })).toThrow(
+      /AsyncLogger\.backend: expected a logger/,
+    );
+    expect(() => new AsyncLogger({ backend: 'wandbb' })).toThrow(/did you mean 'wandb'/);
+  });
+});
