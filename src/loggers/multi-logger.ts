@@ -148,7 +148,10 @@ function normalize(
     const wandbProject = loaded.backends.includes('wandb')
       ? loaded.section('wandb').project
       : undefined;
-    settings = { ...loaded.global, project: loaded.global.project ?? wandbProject };
+    // Settings given in code win over the configuration's.
+    const given =
+      options.settings instanceof LoggingConfig ? options.settings.global : options.settings;
+    settings = { ...loaded.global, project: loaded.global.project ?? wandbProject, ...given };
   }
   if (!specs.some(([name]) => name === 'otlp') && otlpConfiguredByEnv(env))
     specs.push(['otlp', {}]);

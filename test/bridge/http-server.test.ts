@@ -14,7 +14,7 @@ import { type BridgeServer, startBridgeServer } from '../../src/bridge/http-serv
 import { LoggingConfig } from '../../src/config/logging-config.js';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
-import { startCapture } from './capture.js';
+import { startCapture } from '../support/otlp-capture.js';
 import { RecordingBackends } from './recording-backend.js';
 
 const TOKEN = 's3cret-token-value';

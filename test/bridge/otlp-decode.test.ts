@@ -22,7 +22,7 @@ import {
   type OtlpSignal,
 } from '../../src/bridge/otlp-codec.js';
 import { logsOf, metricsOf, type OtlpMetric, spansOf } from '../../src/bridge/otlp-model.js';
-import { type Capture, type CapturedRequest, startCapture } from './capture.js';
+import { type Capture, type CapturedRequest, startCapture } from '../support/otlp-capture.js';
 
 const RESOURCE = { 'service.name': 'proj', 'jepa.run.id': 'abcd1234', 'jepa.rank': 2 };
 const PNG = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 255]);

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { logsOf } from '../../src/bridge/otlp-model.js';
 import { runNode } from '../support/child.js';
 import { requireDist } from '../support/dist.js';
+import { decodedRequests, startCapture } from '../support/otlp-capture.js';
 
 const script = join(import.meta.dirname, '../fixtures/children/log-then.mjs');
 const ROWS = 50;
@@ -52,4 +54,37 @@ describe('a process that ends early still flushes its rows', () => {
     expect(result.stdout).toMatch(/^INFO run finished \(exit code 0\)$/m);
     expect(result.code).toBe(0);
   });
+});
+
+describe('a process that ends early still flushes its rows to OTLP', () => {
+  it.each([
+    ['sigterm', 143],
+    ['throw', 1],
+  ] as const)(
+    '%s: every row and the end of the run reach the OTLP receiver',
+    async (how, exitCode) => {
+      const capture = await startCapture();
+      try {
+        const result = await runNode([script, how, String(ROWS)], {
+          env: { OTEL_EXPORTER_OTLP_ENDPOINT: capture.url },
+          onStderr: (text, child) => {
+            if (how === 'sigterm' && text.includes('ready')) child.kill('SIGTERM');
+          },
+        });
+        expect(rowSteps(result.stdout)).toEqual([...Array(ROWS).keys()]);
+        const records = decodedRequests(capture.requests, 'logs')
+          .flatMap(logsOf)
+          .flatMap((group) => group.scopes.flatMap((scope) => scope.items));
+        const rows = records.filter((record) => record.eventName === 'jepa.metrics');
+        expect(rows.map((row) => row.attributes['jepa.step'])).toEqual([...Array(ROWS).keys()]);
+        expect(
+          records.find((record) => record.eventName === 'jepa.run.end')?.attributes,
+        ).toMatchObject({
+          'jepa.run.exit_code': exitCode,
+        });
+      } finally {
+        await capture.close();
+      }
+    },
+  );
 });

@@ -6,6 +6,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeExportRequest, type OtlpSignal } from '../../src/bridge/otlp-codec.js';
 
 export interface CapturedRequest {
   readonly path: string;
@@ -53,4 +54,21 @@ export function startCapture(): Promise<Capture> {
       });
     });
   });
+}
+
+/** The captured requests of one signal (`/v1/<signal>`, or any path when `path` is given), decoded. */
+export function decodedRequests(
+  requests: readonly CapturedRequest[],
+  signal: OtlpSignal,
+  path = `/v1/${signal}`,
+): Record<string, unknown>[] {
+  return requests
+    .filter((request) => request.path === path)
+    .map((request) =>
+      decodeExportRequest(
+        signal,
+        request.body,
+        request.headers['content-type']?.startsWith('application/json') ? 'json' : 'protobuf',
+      ),
+    );
 }
