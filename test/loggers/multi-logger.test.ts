@@ -1,13 +1,16 @@
 /**
- * The seed's sections Multi Logger, Logger Factory, Configuration (its YAML into createLogger) and
- * Basic Logging Setup, as written, with every backend checked by its real reader: TensorBoard's
+ * The seed's sections Multi Logger, Logger Factory, Configuration (its YAML into createLogger),
+ * Basic Logging Setup and Logger Middleware (on a WandbLogger), as written, with every backend checked by its real reader: TensorBoard's
  * event accumulator and the wandb package's protobufs. W&B runs offline (no server needed).
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Metrics } from '../../src/loggers/base-logger.js';
+import { LoggerMiddleware } from '../../src/loggers/middleware.js';
 import { createLogger, MultiLogger } from '../../src/loggers/multi-logger.js';
+import { WandbLogger } from '../../src/loggers/wandb-logger.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { CaptureStream } from '../support/capture-stream.js';
@@ -199,5 +202,32 @@ describe('seed: Basic Logging Setup', () => {
     expect(scalars['train/epoch']).toEqual(expectedSteps.map((step) => [step, step < 25 ? 0 : 1]));
     const rows = await wandbRows(workdir, logger.identity.id);
     expect(rows.map((row) => row._step)).toEqual(expectedSteps);
+  });
+});
+
+class MetricFilterMiddleware extends LoggerMiddleware {
+  constructor(private readonly filterPatterns: string[]) {
+    super();
+  }
+  processMetrics(metrics: Metrics, step?: number) {
+    const filteredMetrics: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(metrics)) {
+      if (this.filterPatterns.some((pattern) => key.includes(pattern)))
+        filteredMetrics[key] = value;
+    }
+    return [filteredMetrics, step] as const;
+  }
+}
+
+describe('seed: Logger Middleware', () => {
+  it('a WandbLogger with MetricFilterMiddleware writes only the train and val keys', async () => {
+    const config = { project: 'jepa' };
+    const logger = new WandbLogger(config, { settings: settings('middleware') });
+    logger.addMiddleware(new MetricFilterMiddleware(['train', 'val']));
+    logger.logMetrics({ 'train/loss': 0.5, 'val/loss': 0.6, 'sys/gpu': 0.9 }, 4);
+    await logger.finish();
+    expect(await wandbRows(workdir, logger.identity.id)).toEqual([
+      { _step: 4, 'train/loss': 0.5, 'val/loss': 0.6 },
+    ]);
   });
 });
