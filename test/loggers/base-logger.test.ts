@@ -10,6 +10,7 @@ import {
 } from '../../src/loggers/base-logger.js';
 import { LoggerMiddleware } from '../../src/loggers/middleware.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
+import { MetricFilterMiddleware } from '../support/metric-filter-middleware.js';
 
 // Seed, "Base Logger": a custom logger subclasses BaseLogger and implements logMetrics.
 class CustomLogger extends BaseLogger {
@@ -139,21 +140,6 @@ describe('seed: Custom Logger Development', () => {
     ]);
   });
 });
-
-// Seed, "Logger Middleware": MetricFilterMiddleware keeps keys that contain a pattern.
-class MetricFilterMiddleware extends LoggerMiddleware {
-  constructor(private readonly filterPatterns: string[]) {
-    super();
-  }
-  processMetrics(metrics: Metrics, step?: number) {
-    const filteredMetrics: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(metrics)) {
-      if (this.filterPatterns.some((pattern) => key.includes(pattern)))
-        filteredMetrics[key] = value;
-    }
-    return [filteredMetrics, step] as const;
-  }
-}
 
 class DropOddSteps extends LoggerMiddleware {
   processMetrics(metrics: Metrics, step?: number) {

@@ -7,13 +7,12 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Metrics } from '../../src/loggers/base-logger.js';
-import { LoggerMiddleware } from '../../src/loggers/middleware.js';
 import { createLogger, MultiLogger } from '../../src/loggers/multi-logger.js';
 import { WandbLogger } from '../../src/loggers/wandb-logger.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { CaptureStream } from '../support/capture-stream.js';
+import { MetricFilterMiddleware } from '../support/metric-filter-middleware.js';
 import { parseWandbJson } from '../support/wandb-server.js';
 
 const SEED_YAML = join(import.meta.dirname, '../fixtures/config/seed-logging.yaml');
@@ -204,20 +203,6 @@ describe('seed: Basic Logging Setup', () => {
     expect(rows.map((row) => row._step)).toEqual(expectedSteps);
   });
 });
-
-class MetricFilterMiddleware extends LoggerMiddleware {
-  constructor(private readonly filterPatterns: string[]) {
-    super();
-  }
-  processMetrics(metrics: Metrics, step?: number) {
-    const filteredMetrics: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(metrics)) {
-      if (this.filterPatterns.some((pattern) => key.includes(pattern)))
-        filteredMetrics[key] = value;
-    }
-    return [filteredMetrics, step] as const;
-  }
-}
 
 describe('seed: Logger Middleware', () => {
   it('a WandbLogger with MetricFilterMiddleware writes only the train and val keys', async () => {
