@@ -5,20 +5,19 @@
  * request sent, all within the finish timeout. Everything here runs on timers and promises, never
  * on the caller's path; failures are reported to the diagnostics, once, without the API key.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { platform, release } from 'node:os';
 import { join } from 'node:path';
 import type { DiagnosticLogger } from '../../diagnostics.js';
-import { manifestJson } from './artifact-manifest.js';
 import { FileStream, SUMMARY_FILE } from './file-stream.js';
-import { type Bucket, type UploadTarget, WandbGraphql } from './graphql.js';
+import { type Bucket, WandbGraphql } from './graphql.js';
 import type { HistorySpool } from './history-spool.js';
 import type { RetryControl, RetryEvent, WandbHttp } from './http-client.js';
 import type { StagedArtifact } from './model-artifact.js';
 import type { RunConfig } from './run-config.js';
 import type { WandbRunInfo } from './run-info.js';
 import type { RunWriter } from './run-writer.js';
+import { putUpload, uploadArtifact } from './uploads.js';
 
 export type ResumeMode = 'allow' | 'must' | 'never';
 
@@ -83,7 +82,7 @@ export class OnlineRun {
   async finish(exitCode: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const { dir } = this.options.writer;
-    const hint = `the run is kept in ${dir}; upload it later with \`wandb sync --include-online ${dir}\``;
+    const hint = keptHint(dir);
     const bucket = await beforeDeadline(this.ready, deadline);
     if (!bucket) {
       this.abort.abort();
@@ -200,43 +199,7 @@ export class OnlineRun {
         `W&B: model '${artifact.name}' was not uploaded: the run could not be created on the server`,
       );
     }
-    const control = this.control();
-    const run = { entityName: bucket.entity, projectName: bucket.project, runName: bucket.name };
-    const created = await this.graphql.createArtifact(
-      {
-        ...run,
-        artifactTypeName: artifact.type,
-        artifactCollectionName: artifact.name,
-        digest: artifact.digest,
-        aliases: artifact.aliases,
-        clientID: artifact.clientId,
-        sequenceClientID: artifact.sequenceClientId,
-      },
-      control,
-    );
-    // COMMITTED: the server already has an artifact with this digest; the aliases were applied.
-    if (created.state === 'COMMITTED') return;
-    const manifest = manifestJson(artifact.files);
-    const { id: manifestId, upload } = await this.graphql.createArtifactManifest(
-      {
-        ...run,
-        artifactID: created.id,
-        digest: createHash('md5').update(manifest).digest('base64'),
-      },
-      control,
-    );
-    const targets = await this.graphql.createArtifactFiles(
-      created.id,
-      manifestId,
-      artifact.files.map((file) => ({ name: file.path, md5: file.digest })),
-      control,
-    );
-    for (const target of targets) {
-      const file = artifact.files.find((f) => f.path === target.name)!;
-      await this.put(target, await readFile(file.localPath), control);
-    }
-    await this.put(upload, manifest, control);
-    await this.graphql.commitArtifact(created.id, control);
+    await uploadArtifact(this.options.http, this.graphql, bucket, artifact, this.control());
   }
 
   /** Writes config.yaml, the summary and the metadata, uploads them and the media files. */
@@ -275,26 +238,18 @@ export class OnlineRun {
       );
       // Only the files asked for: a name the server made up must not pick a local file.
       for (const target of targets.filter((t) => names.includes(t.name))) {
-        await this.put(target, await readFile(join(writer.filesDir, target.name)), control);
+        await putUpload(
+          this.options.http,
+          target,
+          await readFile(join(writer.filesDir, target.name)),
+          control,
+        );
         uploaded.push(target.name);
       }
     } catch (error) {
       this.report(error);
     }
     return uploaded;
-  }
-
-  private async put(target: UploadTarget, body: Uint8Array | string, control: RetryControl) {
-    await this.options.http.send(
-      {
-        method: 'PUT',
-        url: target.uploadUrl,
-        body,
-        headers: target.headers,
-        what: `upload of ${target.name}`,
-      },
-      { maxAttempts: 20, ...control },
-    );
   }
 
   private control(): RetryControl {
@@ -319,10 +274,16 @@ export class OnlineRun {
   private report(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     const { dir } = this.options.writer;
-    this.options.diagnostics.error(
-      `${message}; the run is kept in ${dir}; upload it later with \`wandb sync --include-online ${dir}\``,
-    );
+    this.options.diagnostics.error(`${message}; ${keptHint(dir)}`);
   }
+}
+
+/** Where a run that did not reach the server is, and the commands that upload it later. */
+function keptHint(dir: string): string {
+  return (
+    `the run is kept in ${dir}; upload it later with ` +
+    `\`jepa-loggers wandb-sync --include-online ${dir}\` (or \`wandb sync --include-online ${dir}\`)`
+  );
 }
 
 /** `promise`'s value, or undefined once `deadline` (unix ms) has passed. */
