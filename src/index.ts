@@ -2,17 +2,53 @@
  * jepa-loggers: training-run logging on OpenTelemetry. The seed's API (BaseLogger, LoggerRegistry,
  * Console/TensorBoard/W&B/Multi loggers, createLogger, metric utilities, middleware) over OTel
  * providers whose exporters are the console, TensorBoard, W&B and OTLP.
+ *
+ * @module jepa-loggers
  */
 
 export { ConfigError, type ConfigProblem } from './config/errors.js';
 export { LoggingConfig, type LoggingConfigOptions, parseSection } from './config/logging-config.js';
-export { CollectingDiagnostics, type DiagnosticLogger, stderrDiagnostics } from './diagnostics.js';
-export { stepAwareBackend } from './exporters/step-aware-backend.js';
+export { type BuiltinBackend, type SectionConfig, sectionSchemas } from './config/schema.js';
+export {
+  CollectingDiagnostics,
+  type DiagnosticLevel,
+  type DiagnosticLogger,
+  stderrDiagnostics,
+} from './diagnostics.js';
+export { type StepAwareBackendOptions, stepAwareBackend } from './exporters/step-aware-backend.js';
 export type { TrainingSink } from './exporters/training-sink.js';
 export * from './loggers/index.js';
 export type { TelemetryBackend } from './telemetry/backend.js';
-export { Attr, decodeTrainingEvent, EventName, type TrainingEvent } from './telemetry/events.js';
-export type { HistogramInput, ImageInput, RawImage } from './telemetry/media.js';
+export {
+  Attr,
+  decodeTrainingEvent,
+  EventName,
+  type ExceptionEvent,
+  type HistogramData,
+  type HistogramEvent,
+  type HparamsEvent,
+  type ImageEvent,
+  type LogRecordLike,
+  type MetricsEvent,
+  type ProgressEvent,
+  type RunEndEvent,
+  type RunStatus,
+  type TextEvent,
+  type TrainingEvent,
+} from './telemetry/events.js';
+export type { InstrumentKind } from './telemetry/instruments.js';
+export type {
+  HistogramInput,
+  ImageInput,
+  OTelHistogramPoint,
+  RawImage,
+} from './telemetry/media.js';
+export type { TelemetryPipeline } from './telemetry/pipeline.js';
 export type { RunIdentity } from './telemetry/run-identity.js';
-export { type FinishOptions, STEP_GAUGE, TrainingRun } from './telemetry/training-run.js';
+export {
+  type FinishOptions,
+  STEP_GAUGE,
+  TrainingRun,
+  type TrainingRunOptions,
+} from './telemetry/training-run.js';
 export * from './trainer/index.js';

@@ -16,15 +16,16 @@ import { connect } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../config/errors.js';
+import { LoggingConfig } from '../config/logging-config.js';
 import { closestMatch } from '../config/suggest.js';
 import { loadYamlFile } from '../config/yaml.js';
 import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
 import { type BaseLogger, LoggerRegistry } from '../loggers/base-logger.js';
 import { logExceptions, logExecutionTime, logFunctionCalls } from '../loggers/decorators.js';
-import { createLogger } from '../loggers/multi-logger.js';
+import { createLogger, customBackendNames } from '../loggers/multi-logger.js';
 import type { TelemetryLoggerOptions } from '../loggers/telemetry-logger.js';
 import { isPlainObject } from '../loggers/utils.js';
-import { LoggingCallback } from '../trainer/callbacks.js';
+import { LoggingCallback, loggingCallbackSettings } from '../trainer/callbacks.js';
 import { Trainer, type ValidationMetrics } from '../trainer/trainer.js';
 import { batchIndices, split, twoMoons } from './demo-data.js';
 import { type ForwardPass, type Gradients, TwoLayerNet } from './demo-model.js';
@@ -53,6 +54,7 @@ export const DEMO_DEFAULTS = {
     backends: ['console', 'tensorboard', 'wandb'],
     project: 'jepa-demo',
     run_name: 'demo',
+    save_frequency: 100,
     console: {
       level: 'INFO',
       format: '%(asctime)s - %(levelname)s - %(message)s',
@@ -60,7 +62,7 @@ export const DEMO_DEFAULTS = {
       log_frequency: 20,
     },
     tensorboard: { log_dir: 'logs/tensorboard' },
-    wandb: { mode: 'offline', project: 'jepa-demo' },
+    wandb: { mode: 'offline', project: 'jepa-demo', log_model: true, log_gradients: true },
   },
 };
 
@@ -175,8 +177,20 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** What the logging configuration asks of the training loop (`loggingCallbackSettings`). */
+export interface DemoCallbackSettings {
+  /** Steps between checkpoints handed to `logModel` (0: none). */
+  readonly saveFrequency: number;
+  /** Log gradient histograms with the weight histograms. */
+  readonly logGradients: boolean;
+}
+
 /** Trains the demo's network, logging through `logger` (which the caller finishes). */
-export async function trainDemo(training: DemoTraining, logger: BaseLogger): Promise<DemoResult> {
+export async function trainDemo(
+  training: DemoTraining,
+  logger: BaseLogger,
+  settings: DemoCallbackSettings = { saveFrequency: 0, logGradients: false },
+): Promise<DemoResult> {
   // The pure-JavaScript backend; production mode skips debug checks and tfjs's own notices.
   tf.enableProdMode();
   await tf.setBackend('cpu');
@@ -205,7 +219,7 @@ export async function trainDemo(training: DemoTraining, logger: BaseLogger): Pro
       (training.learning_rate - training.final_learning_rate) *
       (1 + Math.cos((Math.PI * step) / steps));
   let learningRate = training.learning_rate;
-  const learner = createLearner(logger, net, optimizer, tensors);
+  const learner = createLearner(logger, net, optimizer, tensors, settings.logGradients);
   const losses: number[] = [];
   const results: ValidationMetrics[] = [];
   let skipped = 0;
@@ -249,6 +263,19 @@ export async function trainDemo(training: DemoTraining, logger: BaseLogger): Pro
       new LoggingCallback<TwoLayerNet, Int32Array>(logger, training.log_frequency, {
         histogramFrequency: training.histogram_frequency,
         weights: (model) => [...model.weights].map(([name, w]) => [name, w.dataSync()] as const),
+        logGradients: settings.logGradients,
+        gradients: (outputs) =>
+          Object.entries((outputs.gradients ?? {}) as Record<string, Float32Array>),
+        saveFrequency: settings.saveFrequency,
+        // The weights as JSON: a checkpoint the W&B artifact keeps and anyone can load back.
+        checkpoint: (model) =>
+          new TextEncoder().encode(
+            JSON.stringify(
+              Object.fromEntries(
+                [...model.weights].map(([name, w]) => [name, Array.from(w.dataSync())]),
+              ),
+            ),
+          ),
       }),
     ],
   });
@@ -277,18 +304,37 @@ function createLearner(
     validationX: tf.Tensor2D;
     validationY: tf.Tensor1D;
   },
+  keepGradients: boolean,
 ) {
   class Learner {
     @logExecutionTime(logger)
     @logExceptions(logger)
-    trainingStep(indices: Int32Array): { loss: number; accuracy: number } {
+    trainingStep(indices: Int32Array): {
+      loss: number;
+      accuracy: number;
+      gradients?: Record<string, Float32Array>;
+    } {
       return tf.tidy(() => {
         const rows = tf.tensor1d(indices, 'int32');
         const pass = this.forward(tensors.trainX.gather(rows), tensors.trainY.gather(rows));
         const loss = pass.loss.dataSync()[0]!;
         if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss, indices.length);
-        net.update(optimizer, this.backward(pass));
-        return { loss, accuracy: pass.accuracy.dataSync()[0]! };
+        const gradients = this.backward(pass);
+        net.update(optimizer, gradients);
+        return {
+          loss,
+          accuracy: pass.accuracy.dataSync()[0]!,
+          ...(keepGradients
+            ? {
+                gradients: Object.fromEntries(
+                  Object.entries(gradients).map(([name, g]) => [
+                    name,
+                    g.dataSync() as Float32Array,
+                  ]),
+                ),
+              }
+            : {}),
+        };
       });
     }
 
@@ -327,14 +373,15 @@ export async function runDemo(
     (await listening(LOCAL_OTLP_HTTP.host, LOCAL_OTLP_HTTP.port))
       ? local
       : undefined;
-  const logger = createLogger(
+  const logging = LoggingConfig.load(
     demoConfig({ otlpEndpoint, logging: file === undefined ? undefined : config.logging }),
-    options,
+    { env: options.env, diagnostics: options.diagnostics, customBackends: customBackendNames() },
   );
+  const logger = createLogger(logging, options);
   const started = performance.now();
   let result: DemoResult;
   try {
-    result = await trainDemo(config.training, logger);
+    result = await trainDemo(config.training, logger, loggingCallbackSettings(logging));
   } catch (error) {
     await logger.finish({ exitCode: 1 });
     throw error;

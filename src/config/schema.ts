@@ -22,13 +22,15 @@ export const globalSchema = z.object({
     .int()
     .min(1)
     .default(1)
-    .describe('Steps between logged rows in trainer callbacks (LoggingCallback)'),
+    .describe('Batches between logged rows in trainer callbacks (LoggingCallback)'),
   save_frequency: z
     .number()
     .int()
     .min(1)
     .optional()
-    .describe('Steps between checkpoints in trainer callbacks'),
+    .describe(
+      'Steps between model checkpoints LoggingCallback hands to logModel, when wandb.log_model is on',
+    ),
   project: meta(z.string().min(1).optional(), { env: 'JEPA_PROJECT' }).describe(
     'Project of the run (OTel service.name); default: wandb.project, then WANDB_PROJECT, then "jepa"',
   ),

@@ -41,7 +41,7 @@ export interface FunctionCallsOptions extends CallDecoratorOptions {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: decorated functions may take and return anything
-type AnyFunction = (this: any, ...args: any[]) => any;
+export type AnyFunction = (this: any, ...args: any[]) => any;
 
 /** What `logExecutionTime(logger)` and the others return: a decorator of either kind, or a wrapper. */
 export interface CallDecorator {

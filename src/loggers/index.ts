@@ -9,6 +9,7 @@ export {
 export { ConditionalLogger } from './conditional.js';
 export { ConsoleLogger } from './console-logger.js';
 export {
+  type AnyFunction,
   type CallDecorator,
   type CallDecoratorOptions,
   type FunctionCallsOptions,
@@ -26,6 +27,7 @@ export {
 } from './multi-logger.js';
 export { OtlpLogger } from './otlp-logger.js';
 export {
+  type JsonSchema,
   STRUCTURED_EVENT,
   StructuredLogger,
   StructuredRecordError,

@@ -158,6 +158,7 @@ function normalize(
   return { specs, settings };
 }
 
-function customBackendNames(): string[] {
+/** Registered backends that are not built in: their configuration sections are not checked. */
+export function customBackendNames(): string[] {
   return LoggerRegistry.names().filter((name) => !(name in sectionSchemas));
 }

@@ -6,6 +6,7 @@ export {
   type TrainerCallback,
 } from './callbacks.js';
 export {
+  type Batches,
   type OptimizerLike,
   type OptimizerState,
   optimizerState,

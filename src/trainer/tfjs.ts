@@ -7,6 +7,8 @@
  *
  * Only types come from `@tensorflow/tfjs`: the adapter works with whichever copy of it (or of
  * `@tensorflow/tfjs-node`) the application trains with.
+ *
+ * @module jepa-loggers/trainer/tfjs
  */
 import type { CustomCallbackArgs, LayersModel, Logs } from '@tensorflow/tfjs';
 import type { HistogramInput } from '../telemetry/media.js';

@@ -33,7 +33,7 @@ export type ValidationMetrics = Readonly<Record<string, number>>;
  */
 export type OptimizerLike = OptimizerState | { readonly learningRate: number };
 
-type Batches<Batch> = Iterable<Batch> | AsyncIterable<Batch>;
+export type Batches<Batch> = Iterable<Batch> | AsyncIterable<Batch>;
 
 export interface TrainerOptions<Model, Batch> {
   readonly model: Model;

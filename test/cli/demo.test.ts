@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEMO_DEFAULTS, demoConfig, loadDemoConfig, trainDemo } from '../../src/cli/demo.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { LoggingConfig } from '../../src/config/logging-config.js';
 import { LoggerRegistry } from '../../src/loggers/base-logger.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
+import { loggingCallbackSettings } from '../../src/trainer/callbacks.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { CaptureStream } from '../support/capture-stream.js';
@@ -21,8 +23,6 @@ import { repoRoot, requireDist } from '../support/dist.js';
 import { recordingBackend } from '../support/recording-backend.js';
 
 const EXAMPLE = join(repoRoot, 'examples/demo.yaml');
-const hasTensorBoard = LoggerRegistry.has('tensorboard');
-const hasWandb = LoggerRegistry.has('wandb');
 
 let dir: string;
 beforeAll(() => {
@@ -61,13 +61,11 @@ describe('demo configuration', () => {
 
   it('leaves out backends this build does not have, and adds OTLP at an endpoint', () => {
     const config = demoConfig({ otlpEndpoint: 'http://127.0.0.1:4318' });
-    expect(config.backends).toEqual([
-      'console',
-      ...(hasTensorBoard ? ['tensorboard'] : []),
-      ...(hasWandb ? ['wandb'] : []),
-      'otlp',
-    ]);
+    expect(config.backends).toEqual(['console', 'tensorboard', 'wandb', 'otlp']);
     expect(config.otlp).toEqual({ endpoint: 'http://127.0.0.1:4318' });
+    const missing = demoConfig({ logging: { backends: ['console', 'not-in-this-build'] } });
+    expect(LoggerRegistry.has('not-in-this-build')).toBe(false);
+    expect(missing.backends).toEqual(['console']);
   });
 });
 
@@ -82,11 +80,15 @@ describe('a demo run', () => {
       tensorboard: { log_dir: logDir },
       wandb: { ...DEMO_DEFAULTS.logging.wandb, dir: join(dir, 'wb') },
     };
-    const logger = createLogger(demoConfig({ logging }), {
+    const config = LoggingConfig.load(demoConfig({ logging }));
+    const logger = createLogger(config, {
       backends: [recording.backend],
       settings: { handle_signals: false },
     });
-    const result = await trainDemo(DEMO_DEFAULTS.training, logger);
+    // The demo's logging configuration asks for checkpoints every 100 steps and gradients.
+    const settings = loggingCallbackSettings(config);
+    expect(settings).toEqual({ logFrequency: 1, saveFrequency: 100, logGradients: true });
+    const result = await trainDemo(DEMO_DEFAULTS.training, logger, settings);
     await logger.flush();
     const spans = recording.spans();
     await logger.finish();
@@ -131,7 +133,7 @@ describe('a demo run', () => {
     );
     expect(text).toMatch(/INFO - run finished \(exit code 0\)\n$/);
 
-    if (hasTensorBoard) {
+    {
       const run = await accumulate(join(logDir, 'demo'));
       const losses = run.scalars['train/loss']!;
       // LoggingCallback logs every 4th batch of each 12-batch epoch: 3 rows an epoch.
@@ -144,8 +146,11 @@ describe('a demo run', () => {
       expect(run.histograms['weights/dense1/kernel']!.map((h) => h.step)).toEqual([
         60, 120, 180, 240, 300,
       ]);
+      expect(run.histograms['gradients/dense1/kernel']!.map((h) => h.step)).toEqual([
+        60, 120, 180, 240, 300,
+      ]);
     }
-    if (hasWandb) {
+    {
       const [runDir] = readdirSync(join(dir, 'wb', 'wandb'));
       const file = readdirSync(join(dir, 'wb', 'wandb', runDir!)).find((f) => f.endsWith('.wandb'));
       const records = await readWandbFile(join(dir, 'wb', 'wandb', runDir!, file!));
@@ -161,6 +166,12 @@ describe('a demo run', () => {
       const histograms = rows.filter((row) => 'weights/dense1/kernel' in row);
       expect(histograms.map((row) => row._step)).toEqual([60, 120, 180, 240, 300]);
       expect(histograms[0]!['weights/dense1/kernel']._type).toBe('histogram');
+      // A checkpoint every 100 steps, as W&B model artifacts.
+      const artifacts = records.filter((r) => r.record.artifact).map((r) => r.record.artifact);
+      expect(artifacts).toHaveLength(3);
+      for (const artifact of artifacts) {
+        expect(artifact).toMatchObject({ type: 'model', name: 'model_checkpoint' });
+      }
     }
   }, 60_000);
 
@@ -181,13 +192,9 @@ describe('a demo run', () => {
     expect(child.stderr).not.toContain('█');
     expect(child.stderr).not.toContain('TensorFlow.js in Node.js');
     expect(child.stderr).toMatch(/ - INFO - step 300 \| val_loss /);
-    if (hasTensorBoard) {
-      expect(
-        readdirSync(join(cwd, 'logs/tensorboard/demo')).some((f) => f.includes('tfevents')),
-      ).toBe(true);
-    }
-    if (hasWandb) {
-      expect(readdirSync(join(cwd, 'wandb')).some((d) => d.startsWith('offline-run-'))).toBe(true);
-    }
+    expect(
+      readdirSync(join(cwd, 'logs/tensorboard/demo')).some((f) => f.includes('tfevents')),
+    ).toBe(true);
+    expect(readdirSync(join(cwd, 'wandb')).some((d) => d.startsWith('offline-run-'))).toBe(true);
   }, 60_000);
 });

@@ -52,8 +52,8 @@ describe('the API reference (docs/api)', () => {
   it('has a section for every name the entry points export', async () => {
     requireDist();
     const entries = [
-      ['index.md', join(repoRoot, 'dist/index.js')],
-      ['trainer/tfjs.md', join(repoRoot, 'dist/trainer/tfjs.js')],
+      ['jepa-loggers.md', join(repoRoot, 'dist/index.js')],
+      ['jepa-loggers/trainer/tfjs.md', join(repoRoot, 'dist/trainer/tfjs.js')],
     ] as const;
     for (const [page, module] of entries) {
       // `### \`abstract\` BaseLogger`, `### STEP\_GAUGE`, `### createLogger()`.

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LoggingConfig } from '../../src/config/logging-config.js';
+import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import type { BaseLogger } from '../../src/loggers/base-logger.js';
 import { ConsoleLogger } from '../../src/loggers/console-logger.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
-import { LoggingCallback } from '../../src/trainer/callbacks.js';
+import { LoggingCallback, loggingCallbackSettings } from '../../src/trainer/callbacks.js';
 import {
   type StepOutputs,
   Trainer,
@@ -155,5 +158,81 @@ describe('LoggingCallback', () => {
     expect(() => new LoggingCallback(logger, 0)).toThrow(
       'LoggingCallback: logFrequency must be a positive integer, got 0',
     );
+  });
+});
+
+describe('LoggingCallback checkpoints and gradients (the seed keys save_frequency, log_model, log_gradients)', () => {
+  it("reads the seed's YAML: checkpoints every save_frequency steps when wandb.log_model is on", () => {
+    const seed = LoggingConfig.fromYaml(
+      join(import.meta.dirname, '../fixtures/config/seed-logging.yaml'),
+      {
+        env: {},
+      },
+    );
+    expect(loggingCallbackSettings(seed)).toEqual({
+      logFrequency: 10,
+      saveFrequency: 50,
+      logGradients: false,
+    });
+    const off = LoggingConfig.fromDict(
+      { save_frequency: 50, wandb: { log_model: false } },
+      { env: {} },
+    );
+    expect(loggingCallbackSettings(off).saveFrequency).toBe(0);
+  });
+
+  it('hands a checkpoint to logModel every saveFrequency steps without holding up a step, and logs gradients', async () => {
+    const { logger, sink } = memoryLogger();
+    const saved: { model: string | Uint8Array; name: string; aliases: readonly string[] }[] = [];
+    let release!: () => void;
+    const uploading = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    logger.logModel = async (model, name, aliases = []) => {
+      saved.push({ model, name, aliases });
+      await uploading;
+    };
+    const callback = new LoggingCallback<string, number>(logger, 100, {
+      histogramFrequency: 4,
+      logGradients: true,
+      gradients: () => [['dense/kernel', [0.5, -0.5]]],
+      saveFrequency: 3,
+      checkpoint: (model) => `${model}.json`,
+    });
+    const fit = loop([callback], { epochs: 1, batches: 9, valLosses: [0.2] }).fit();
+    // The uploads are still pending, yet the loop reached its end: only onTrainEnd waits.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(saved.map((s) => s.aliases)).toEqual([
+      ['latest', 'step-3'],
+      ['latest', 'step-6'],
+      ['latest', 'step-9'],
+    ]);
+    release();
+    await fit;
+    expect(saved.every((s) => s.model === 'model.json' && s.name === 'model_checkpoint')).toBe(
+      true,
+    );
+    await logger.flush();
+    const gradients = sink.events.filter(
+      (e) => e.kind === 'histogram' && e.tag === 'gradients/dense/kernel',
+    );
+    expect(gradients.map((e) => (e.kind === 'histogram' ? e.step : -1))).toEqual([4, 8]);
+  });
+
+  it('warns, and goes on, when a checkpoint cannot be made', async () => {
+    const { logger } = memoryLogger();
+    const diagnostics = new CollectingDiagnostics();
+    logger.logger = diagnostics;
+    const callback = new LoggingCallback<string, number>(logger, 100, {
+      saveFrequency: 2,
+      checkpoint: () => {
+        throw new Error('disk full');
+      },
+    });
+    await loop([callback], { epochs: 1, batches: 4, valLosses: [0.2] }).fit();
+    expect(diagnostics.at('WARNING')).toEqual([
+      'LoggingCallback: checkpoint at step 2 not logged: disk full',
+      'LoggingCallback: checkpoint at step 4 not logged: disk full',
+    ]);
   });
 });

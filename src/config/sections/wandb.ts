@@ -73,11 +73,18 @@ export const wandbSection = z.object({
       'Seconds finish() may spend sending what is left; the rest stays in the run directory for `wandb sync`',
     ),
   log_frequency: logFrequencySchema,
-  log_gradients: z.boolean().default(false).describe('Log gradient histograms (trainer callbacks)'),
+  log_gradients: z
+    .boolean()
+    .default(false)
+    .describe(
+      'LoggingCallback logs gradient histograms (gradients/<name>) with the weight histograms',
+    ),
   log_model: z
     .boolean()
     .default(false)
-    .describe('Upload model checkpoints as artifacts (trainer callbacks)'),
+    .describe(
+      'LoggingCallback uploads a checkpoint as a W&B model artifact every save_frequency steps',
+    ),
   all_ranks: allRanksSchema.describe(
     'Write from every rank, not only rank 0: each rank is its own run, grouped by the run id',
   ),
