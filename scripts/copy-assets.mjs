@@ -1,5 +1,5 @@
 // Copies the non-TypeScript files the compiled code reads at run time (.proto definitions) from
-// src/ into dist/, keeping their paths.
+// src/ into dist/ (or the directory given as the first argument), keeping their paths.
 import { cpSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -13,4 +13,5 @@ function* walk(dir) {
   }
 }
 
-for (const file of walk('src')) cpSync(file, join('dist', relative('src', file)));
+const destination = process.argv[2] ?? 'dist';
+for (const file of walk('src')) cpSync(file, join(destination, relative('src', file)));

@@ -4,6 +4,7 @@
  * filled in. Wrong types and unknown backends are errors that list every problem; unknown keys are
  * warnings that suggest the nearest known key. camelCase spellings of keys (`logDir`) are accepted.
  */
+import { inspect } from 'node:util';
 import type { z } from 'zod';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
@@ -68,16 +69,19 @@ export class LoggingConfig {
   section<B extends BuiltinBackend>(name: B): SectionConfig<B>;
   section(name: string): Record<string, unknown>;
   section(name: string): Record<string, unknown> {
-    return (
-      this.sections.get(name) ?? (name in sectionSchemas ? defaultsOf(name as BuiltinBackend) : {})
-    );
+    return this.sections.get(name) ?? (schemaOf(name) ? defaultsOf(name as BuiltinBackend) : {});
+  }
+
+  /** What `console.log` and `util.inspect` show (a logger printed whole shows its config): masked. */
+  [inspect.custom](): Record<string, unknown> {
+    return this.toDict();
   }
 
   /** The resolved configuration as a plain object, secrets masked (for dumps and `validate-config`). */
   toDict(): Record<string, unknown> {
     const out: Record<string, unknown> = { ...this.global };
     for (const [name, section] of this.sections) {
-      const schema = sectionSchemas[name as BuiltinBackend] as AnySchema | undefined;
+      const schema = schemaOf(name);
       out[name] = schema ? maskSecrets(section, schema) : maskLikelySecrets(section);
     }
     return out;
@@ -124,7 +128,7 @@ export class LoggingConfig {
     const sectionInputs = new Map<string, unknown>();
     for (const [rawKey, value] of Object.entries(root)) {
       const key = normalizeKey(rawKey, globalSchema as unknown as AnySchema);
-      if (key in globalSchema.shape) globalInput[key] = value;
+      if (Object.hasOwn(globalSchema.shape, key)) globalInput[key] = value;
       else if (sectionNames.has(rawKey)) sectionInputs.set(rawKey, value);
       else {
         const suggestion = closestMatch(rawKey, [
@@ -144,7 +148,7 @@ export class LoggingConfig {
     ) as GlobalConfig | undefined;
 
     for (const [index, name] of listed.entries()) {
-      if (!(name in sectionSchemas) && !custom.has(name)) {
+      if (!schemaOf(name) && !custom.has(name)) {
         problems.push(
           at(
             ['backends', index],
@@ -156,7 +160,7 @@ export class LoggingConfig {
     }
     const sections = new Map<string, Record<string, unknown>>();
     for (const [name, value] of sectionInputs) {
-      const schema = sectionSchemas[name as BuiltinBackend] as AnySchema | undefined;
+      const schema = schemaOf(name);
       if (value !== undefined && value !== null && !isPlainObject(value)) {
         problems.push(at([name], `expected a mapping of ${name} settings, got ${typeName(value)}`));
         continue;
@@ -169,7 +173,7 @@ export class LoggingConfig {
       const normalized: Record<string, unknown> = {};
       for (const [rawKey, item] of Object.entries(given)) {
         const key = normalizeKey(rawKey, schema);
-        if (key in schema.shape) normalized[key] = item;
+        if (Object.hasOwn(schema.shape, key)) normalized[key] = item;
         else
           warnings.push(
             at(
@@ -183,7 +187,7 @@ export class LoggingConfig {
       if (checked) sections.set(name, checked);
     }
     for (const name of listed) {
-      const schema = sectionSchemas[name as BuiltinBackend] as AnySchema | undefined;
+      const schema = schemaOf(name);
       if (schema && !sections.has(name) && !sectionInputs.has(name)) {
         const checked = checkObject(schema, withEnv({}, schema, env), [name], at, problems);
         if (checked) sections.set(name, checked);
@@ -252,9 +256,9 @@ function withEnv(
 }
 
 function normalizeKey(key: string, schema: AnySchema): string {
-  if (key in schema.shape) return key;
+  if (Object.hasOwn(schema.shape, key)) return key;
   const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  return snake in schema.shape ? snake : key;
+  return Object.hasOwn(schema.shape, snake) ? snake : key;
 }
 
 function isSecret(schema: AnySchema, key: string): boolean {
@@ -284,6 +288,16 @@ function mask(value: unknown): unknown {
   return '***';
 }
 
+/**
+ * The schema of a built-in backend; undefined for any other name, `toString` and `constructor`
+ * included (an `in` test would find them on the prototype).
+ */
+function schemaOf(name: string): AnySchema | undefined {
+  return Object.hasOwn(sectionSchemas, name)
+    ? (sectionSchemas[name as BuiltinBackend] as unknown as AnySchema)
+    : undefined;
+}
+
 function defaultsOf(name: BuiltinBackend): Record<string, unknown> {
   return (sectionSchemas[name] as unknown as AnySchema).parse({}) as Record<string, unknown>;
 }
@@ -297,7 +311,12 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'bigint') return `bigint ${value}n`;
+  // JSON.stringify gives nothing for functions and symbols.
+  return ['string', 'number', 'boolean'].includes(typeof value)
+    ? `${typeof value} ${JSON.stringify(value)}`
+    : typeof value;
 }
 
 function describeValue(value: unknown): string {

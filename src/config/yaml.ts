@@ -44,7 +44,11 @@ export function parseYaml(text: string, file = '<yaml>'): YamlSource {
         path: '',
         file,
         line: contentLine(lineCounter.linePos(error.pos[0]).line),
-        message: `malformed YAML: ${error.message.split(' at line ')[0]?.split('\n')[0]}`,
+        // The parser quotes the offending token: it may be a secret, and the line says where.
+        message: `malformed YAML: ${error.message
+          .split(' at line ')[0]
+          ?.split('\n')[0]
+          ?.replace(/: ".*"$/, '')}`,
       })),
     );
   }
@@ -68,5 +72,14 @@ export function parseYaml(text: string, file = '<yaml>'): YamlSource {
     }
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
-  return { file, data: document.toJS(), lineOf };
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (error) {
+    // Aliases expanding past the parser's limit (a resource exhaustion attack).
+    throw new ConfigError([
+      { path: '', file, message: `malformed YAML: ${(error as Error).message}` },
+    ]);
+  }
+  return { file, data, lineOf };
 }

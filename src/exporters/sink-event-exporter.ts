@@ -55,7 +55,7 @@ export class SinkEventExporter implements LogRecordExporter {
       case 'metrics': {
         steps.latest = event.step;
         const kept = this.logFrequency > 1 ? this.thin(event) : event;
-        if (Object.keys(kept.values).length > 0) sink.writeMetrics(kept);
+        if (hasAny(kept.values)) sink.writeMetrics(kept);
         return;
       }
       case 'histogram':
@@ -84,13 +84,18 @@ export class SinkEventExporter implements LogRecordExporter {
 
   private thin(event: MetricsEvent): MetricsEvent {
     const values: Record<string, number> = {};
-    for (const [key, value] of Object.entries(event.values)) {
+    for (const key in event.values) {
       const last = this.lastWritten.get(key);
       if (last === undefined || event.step - last >= this.logFrequency || event.step < last) {
         this.lastWritten.set(key, event.step);
-        values[key] = value;
+        values[key] = event.values[key]!;
       }
     }
     return { ...event, values };
   }
+}
+
+function hasAny(values: Readonly<Record<string, number>>): boolean {
+  for (const _ in values) return true;
+  return false;
 }

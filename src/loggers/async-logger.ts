@@ -186,14 +186,14 @@ export class AsyncLogger extends LoggerWrapper {
    * At process exit (`process.exit()` skips every asynchronous path): hands everything buffered
    * to the backend at once and has it write what it can synchronously.
    */
-  override flushSync(): void {
+  override flushSync(end?: FinishOptions): void {
     // A call the backend is still taking was delivered already.
     if (this.awaitingHead) this.release();
     while (this.count > 0) {
       void this.deliver(this.head);
       this.release();
     }
-    super.flushSync();
+    super.flushSync(end);
   }
 
   /** Hands everything left to the backend, reports drops, and finishes the backend. Idempotent. */

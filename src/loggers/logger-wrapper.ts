@@ -68,9 +68,12 @@ export abstract class LoggerWrapper extends BaseLogger {
     await flushLogger(this.base);
   }
 
-  /** Has the wrapped logger write what it holds synchronously, when it can (process exit). */
-  flushSync(): void {
-    (this.base as { flushSync?: () => void }).flushSync?.();
+  /**
+   * Has the wrapped logger write what it holds synchronously, when it can (process exit); `end`
+   * ends its run first (see `TrainingRun.flushSync`).
+   */
+  flushSync(end?: FinishOptions): void {
+    (this.base as { flushSync?: (end?: FinishOptions) => void }).flushSync?.(end);
   }
 
   /** Finishes the wrapped logger (with `options` when it is a run). */

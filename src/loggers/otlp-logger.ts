@@ -16,7 +16,7 @@ export class OtlpLogger extends TelemetryLogger {
   static createBackend(config: LoggerConfig, context: BackendContext): TelemetryBackend {
     return otlpBackend(
       parseSection('otlp', config, { env: context.env, diagnostics: context.diagnostics }),
-      context.env,
+      { env: context.env, diagnostics: context.diagnostics },
     );
   }
 

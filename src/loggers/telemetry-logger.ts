@@ -118,8 +118,8 @@ export class TelemetryLogger extends BaseLogger {
   }
 
   /** Writes queued events to the step-aware backends synchronously (see `TrainingSink.flushSync`). */
-  flushSync(): void {
-    this.run.flushSync();
+  flushSync(end?: FinishOptions): void {
+    this.run.flushSync(end);
   }
 
   /** Sends everything logged so far to every backend, without ending the run. */

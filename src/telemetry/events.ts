@@ -5,6 +5,7 @@
  * any language that emits them reaches those backends through the bridge. docs/events.md is the
  * reference for producers outside this package.
  */
+import type { HrTime, SpanContext } from '@opentelemetry/api';
 import {
   type AnyValue,
   type AnyValueMap,
@@ -12,6 +13,9 @@ import {
   type LogRecord,
   SeverityNumber,
 } from '@opentelemetry/api-logs';
+import { millisToHrTime } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 
 export const EventName = {
   /** One `logMetrics` row: the step and every value as attributes. */
@@ -259,6 +263,61 @@ export function progressRecord(total: number): LogRecord {
   return { eventName: EventName.progress, attributes: { [Attr.progressTotal]: total } };
 }
 
+/** Where a run's own records come from: its resource and instrumentation scope. */
+export interface RecordOrigin {
+  readonly resource: Resource;
+  readonly instrumentationScope: ReadableLogRecord['instrumentationScope'];
+}
+
+/**
+ * A row as a complete OTel `ReadableLogRecord`, made without the SDK's `Logger`: what a run hands
+ * its step-aware exporters directly when no SDK log processor would see the row (see
+ * `TelemetryPipeline.directEvents`). The row is already valid (numbers under non-empty keys),
+ * so the SDK's per-attribute validation and copying would buy nothing. It carries its decoded
+ * event, shared by every exporter; its attributes (the values and the step) are made only if
+ * some exporter reads them.
+ */
+export class MetricsRecord implements ReadableLogRecord {
+  readonly eventName = EventName.metrics;
+  readonly droppedAttributesCount = 0;
+  readonly event: MetricsEvent;
+  private time: HrTime | undefined;
+  private attributeMap: LogAttributes | undefined;
+
+  constructor(
+    private readonly origin: RecordOrigin,
+    step: number,
+    values: Readonly<Record<string, number>>,
+    timeMs: number,
+    /** The active span's context, as the SDK records it: rows logged inside a span point to it. */
+    readonly spanContext: SpanContext | undefined,
+  ) {
+    this.event = { kind: 'metrics', timeMs, step, values };
+  }
+
+  get resource(): Resource {
+    return this.origin.resource;
+  }
+
+  get instrumentationScope(): RecordOrigin['instrumentationScope'] {
+    return this.origin.instrumentationScope;
+  }
+
+  get hrTime(): HrTime {
+    this.time ??= millisToHrTime(this.event.timeMs);
+    return this.time;
+  }
+
+  get hrTimeObserved(): HrTime {
+    return this.hrTime;
+  }
+
+  get attributes(): LogAttributes {
+    this.attributeMap ??= { ...this.event.values, [Attr.step]: this.event.step };
+    return this.attributeMap;
+  }
+}
+
 // ---- decoding (consumers) ----
 
 /**
@@ -266,6 +325,7 @@ export function progressRecord(total: number): LogRecord {
  * (a producer outside this package may send anything; the bridge reports what it skipped).
  */
 export function decodeTrainingEvent(record: LogRecordLike): TrainingEvent | undefined {
+  if (record instanceof MetricsRecord) return record.event;
   const name = eventNameOf(record);
   const a = record.attributes;
   const timeMs = record.hrTime[0] * 1e3 + record.hrTime[1] / 1e6;

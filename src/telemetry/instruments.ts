@@ -50,6 +50,14 @@ export class MetricKeyTable {
       warner.warn('key:empty', 'logMetrics: an empty metric key was dropped');
       return null;
     }
+    if (key === '__proto__') {
+      // Assigning it to an object sets the prototype: every backend would lose it silently.
+      warner.warn(
+        'key:__proto__',
+        "logMetrics: key '__proto__' was dropped: JavaScript objects cannot hold it as a key",
+      );
+      return null;
+    }
     if (key.startsWith(RESERVED_KEY_PREFIX)) {
       warner.warn(
         `key:${key}`,
@@ -95,12 +103,30 @@ export class MetricKeyTable {
         const histogram = meter.createHistogram(name, { description });
         return (value) => histogram.record(value);
       }
-      default: {
-        const gauge = meter.createGauge(name, { description });
-        return (value) => gauge.record(value);
-      }
+      default:
+        return latestValueGauge(meter, name, description);
     }
   }
+}
+
+/**
+ * A gauge of the latest value recorded, observed at each collection. A gauge exports only its
+ * latest value per collection, so observing the latest value then exports what a synchronous
+ * gauge would (the value, at the collection's time), while a row costs one variable write
+ * instead of a trip through the SDK's aggregation per key.
+ */
+export function latestValueGauge(
+  meter: Meter,
+  name: string,
+  description?: string,
+): (value: number) => void {
+  let latest: number | undefined;
+  meter.createObservableGauge(name, { description }).addCallback((result) => {
+    if (latest !== undefined) result.observe(latest);
+  });
+  return (value) => {
+    latest = value;
+  };
 }
 
 /** A valid OTel instrument name for `key`: the key itself when it is one. */

@@ -11,8 +11,8 @@ import type { FinishOptions } from './training-run.js';
 
 export interface FinishableRun {
   finish(options?: FinishOptions): Promise<void>;
-  /** Writes what it can synchronously; the last chance at process exit. */
-  flushSync?(): void;
+  /** Writes what it can synchronously, ending the run with `end`; the last chance at process exit. */
+  flushSync?(end?: FinishOptions): void;
 }
 
 export interface TrackOptions {
@@ -93,11 +93,14 @@ function onBeforeExit(): void {
   void finishAll({ exitCode: code });
 }
 
-/** `process.exit()` skips every asynchronous path: write the queued events synchronously. */
-function onExit(): void {
+/**
+ * `process.exit()` skips every asynchronous path: end each open run with the process's exit code
+ * and write its queued events synchronously.
+ */
+function onExit(code: number): void {
   for (const run of runs) {
     try {
-      run.flushSync?.();
+      run.flushSync?.({ exitCode: code });
     } catch {
       // Exiting: nothing can be reported any more.
     }

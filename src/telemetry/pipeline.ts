@@ -11,6 +11,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import type { TelemetryBackend } from './backend.js';
 import { TrainingEventProcessor } from './event-processor.js';
+import type { RecordOrigin } from './events.js';
 
 export const INSTRUMENTATION_SCOPE = 'jepa-loggers';
 export const MAX_ROW_ATTRIBUTES = 100_000;
@@ -32,6 +33,15 @@ export class TelemetryPipeline {
   readonly tracerProvider: BasicTracerProvider;
   /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
   readonly exportsRunInstruments: boolean;
+  /**
+   * The step-aware exporters' processor when no SDK log processor is configured: nothing but the
+   * step-aware exporters would see the run's rows, so the run hands them rows directly, as
+   * ready-made records (`MetricsRecord`), instead of through the SDK's `Logger`. Undefined when
+   * some other processor (OTLP, a user's) must get the rows as the SDK makes them.
+   */
+  readonly directEvents: TrainingEventProcessor | undefined;
+  /** The resource and scope of the run's own log records. */
+  readonly recordOrigin: RecordOrigin;
   private readonly consumedEvents: ReadonlySet<string> | 'all';
   private readonly eventProcessor: TrainingEventProcessor | undefined;
   private readonly diagnostics: DiagnosticLogger;
@@ -54,6 +64,11 @@ export class TelemetryPipeline {
       ...(this.eventProcessor ? [this.eventProcessor] : []),
       ...logRecordProcessors,
     ];
+    this.directEvents = logRecordProcessors.length === 0 ? this.eventProcessor : undefined;
+    this.recordOrigin = {
+      resource,
+      instrumentationScope: Object.freeze({ name: INSTRUMENTATION_SCOPE }),
+    };
     this.loggerProvider = new LoggerProvider({
       resource,
       processors,
@@ -120,7 +135,7 @@ export class TelemetryPipeline {
     // other instruments at the latest step; then all providers shut down at once, so that a slow
     // or unreachable OTLP receiver costs its timeout once, not once per signal. (A sink closes
     // after both of its exporters: see SinkLifetime.)
-    this.eventProcessor?.flushSync();
+    this.eventProcessor?.handOver();
     await Promise.all([
       this.settle('shutting down spans', this.tracerProvider.shutdown()),
       this.settle('shutting down metrics', this.meterProvider.shutdown()),

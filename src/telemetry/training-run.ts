@@ -3,10 +3,13 @@
  * logger class that writes through OTel (console, TensorBoard, W&B, OTLP, multi) owns one.
  *
  * `logMetrics` is the hot path. Per key it does one map lookup, one instrument record (only when a
- * backend exports the run's instruments) and one property write; per row, one step-gauge record
- * and one log record. Everything else (formatting, encoding, I/O) happens in the exporters, later.
+ * backend exports the run's instruments; a variable write for a gauge) and one property write;
+ * per row, one step-gauge record
+ * and one log record (a ready-made one when only step-aware exporters read rows, see
+ * `TelemetryPipeline.directEvents`). Everything else (formatting, encoding, I/O) happens in the
+ * exporters, later.
  */
-import type { Gauge, Meter, Tracer } from '@opentelemetry/api';
+import { context, type Meter, type Tracer, trace } from '@opentelemetry/api';
 import type { AnyValue, Logger } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, OnceWarner } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
@@ -17,11 +20,12 @@ import {
   histogramRecord,
   hparamsRecord,
   imageRecord,
+  MetricsRecord,
   type RunStatus,
   runEndRecord,
   textRecord,
 } from './events.js';
-import { type InstrumentKind, MetricKeyTable } from './instruments.js';
+import { type InstrumentKind, latestValueGauge, MetricKeyTable } from './instruments.js';
 import { encodeImages, type HistogramInput, histogramOf, type ImageInput } from './media.js';
 import { INSTRUMENTATION_SCOPE, TelemetryPipeline } from './pipeline.js';
 import { runResource } from './resource.js';
@@ -54,7 +58,7 @@ export class TrainingRun {
   readonly tracer: Tracer;
   private readonly events: Logger;
   private readonly keys: MetricKeyTable;
-  private readonly stepGauge: Gauge | undefined;
+  private readonly recordStep: ((step: number) => void) | undefined;
   private readonly warner: OnceWarner;
   private readonly emitsRows: boolean;
   /** False when no backend reads rows at all: `logMetrics` then only tracks the step. */
@@ -72,9 +76,9 @@ export class TrainingRun {
     });
     if (options.registerGlobally ?? true) this.pipeline.registerGlobally();
     const meter = this.meter;
-    this.stepGauge = meter?.createGauge(STEP_GAUGE, {
-      description: 'training step of the latest row',
-    });
+    this.recordStep = meter
+      ? latestValueGauge(meter, STEP_GAUGE, 'training step of the latest row')
+      : undefined;
     this.keys = new MetricKeyTable({ meter, kinds: options.instruments, warner: this.warner });
     this.events = this.pipeline.loggerProvider.getLogger(INSTRUMENTATION_SCOPE);
     this.tracer = this.pipeline.tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
@@ -107,13 +111,10 @@ export class TrainingRun {
     try {
       const at = this.resolveStep(step, true);
       if (!this.rowsConsumed) return;
-      const attributes: Record<string, number> = {};
-      this.collect(metrics, '', attributes, true);
-      this.stepGauge?.record(at);
-      if (this.emitsRows) {
-        attributes[Attr.step] = at;
-        this.events.emit({ eventName: EventName.metrics, attributes });
-      }
+      const values: Record<string, number> = {};
+      this.collect(metrics, '', values, true);
+      this.recordStep?.(at);
+      if (this.emitsRows) this.emitRow(at, values);
     } catch (error) {
       this.options.diagnostics.error(`logMetrics failed: ${describe(error)}`);
     }
@@ -130,10 +131,9 @@ export class TrainingRun {
       return;
     }
     if (!this.emitsRows) return;
-    const attributes: Record<string, number> = {};
-    this.collect(metrics, '', attributes, false);
-    attributes[Attr.step] = Math.max(this.latestStep, 0);
-    this.events.emit({ eventName: EventName.metrics, attributes });
+    const values: Record<string, number> = {};
+    this.collect(metrics, '', values, false);
+    this.emitRow(Math.max(this.latestStep, 0), values);
   }
 
   logHistogram(tag: string, values: HistogramInput, step?: number): void {
@@ -192,8 +192,19 @@ export class TrainingRun {
     await Promise.all(keepers.map((backend) => backend.logModel?.(model, name, aliases)));
   }
 
-  /** Writes queued events to the step-aware backends synchronously; for process exit. */
-  flushSync(): void {
+  /**
+   * Writes queued events to the step-aware backends synchronously; for process exit, where `end`
+   * ends the run first (its `jepa.run.end` event, so that W&B gets its exit record and TensorBoard
+   * its session end) unless `finish()` did.
+   */
+  flushSync(end?: FinishOptions): void {
+    if (end && !this.finishing) {
+      this.finishing = Promise.resolve();
+      const exitCode = end.exitCode ?? 0;
+      this.events.emit(
+        runEndRecord(exitCode, end.status ?? (exitCode === 0 ? 'finished' : 'failed')),
+      );
+    }
     this.pipeline.flushEventsSync();
   }
 
@@ -211,6 +222,18 @@ export class TrainingRun {
       await this.pipeline.shutdown();
     })();
     return this.finishing;
+  }
+
+  /** The row's event: straight to the step-aware exporters when they alone read it. */
+  private emitRow(step: number, values: Record<string, number>): void {
+    const direct = this.pipeline.directEvents;
+    if (direct) {
+      const span = trace.getSpanContext(context.active());
+      direct.push(new MetricsRecord(this.pipeline.recordOrigin, step, values, Date.now(), span));
+    } else {
+      values[Attr.step] = step;
+      this.events.emit({ eventName: EventName.metrics, attributes: values });
+    }
   }
 
   /**

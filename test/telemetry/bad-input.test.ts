@@ -109,6 +109,13 @@ const cases: Record<string, Case> = {
     expect(rows[0]?.values).toEqual({ ok: 1 });
     expect(warnings).toEqual([expect.stringMatching(/empty metric key was dropped/)]);
   },
+  'key `__proto__`': async () => {
+    const { rows, warnings } = await logged((l) =>
+      l.logMetrics(JSON.parse('{"__proto__": 1, "ok": 1, "a": {"__proto__": 2}}'), 0),
+    );
+    expect(rows[0]?.values).toEqual({ ok: 1, 'a/__proto__': 2 });
+    expect(warnings).toEqual([expect.stringMatching(/key '__proto__' was dropped/)]);
+  },
   'unicode key': async () => {
     const { rows, instruments } = await logged((l) => l.logMetrics({ 'perte/λ': 1, 损失: 2 }, 0));
     expect(rows[0]?.values).toEqual({ 'perte/λ': 1, 损失: 2 });

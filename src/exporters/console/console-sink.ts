@@ -82,10 +82,12 @@ export class ConsoleSink implements TrainingSink {
 
   writeMetrics(event: MetricsEvent): void {
     this.bar?.update(event.step, event.timeMs);
-    const fields = Object.entries(event.values).map(
-      ([key, value]) => `${this.paint.cyan(key)} ${formatValue(value, this.precision)}`,
-    );
-    this.emit('INFO', event.timeMs, [this.stepLabel(event.step), ...fields].join(' | '));
+    let message = this.stepLabel(event.step);
+    const { values } = event;
+    for (const key in values) {
+      message += ` | ${this.paint.cyan(key)} ${formatValue(values[key]!, this.precision)}`;
+    }
+    this.emit('INFO', event.timeMs, message);
   }
 
   writeHistogram(event: HistogramEvent): void {

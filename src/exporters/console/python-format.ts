@@ -69,11 +69,24 @@ function reader(
   dateFormat: string | undefined,
 ): (r: FormatRecord) => string | number {
   switch (field) {
-    case 'asctime':
-      return (r) =>
-        dateFormat
-          ? strftime(dateFormat, new Date(r.timeMs))
-          : `${strftime(DEFAULT_DATE_FORMAT, new Date(r.timeMs))},${String(Math.floor(r.timeMs % 1000)).padStart(3, '0')}`;
+    case 'asctime': {
+      // Lines come many to a second: the date is formatted once per second (or per millisecond
+      // when the format shows milliseconds).
+      const format = dateFormat ?? DEFAULT_DATE_FORMAT;
+      const byMillisecond = /%f/.test(format);
+      let lastKey = Number.NaN;
+      let lastText = '';
+      return (r) => {
+        const key = byMillisecond ? Math.floor(r.timeMs) : Math.floor(r.timeMs / 1000);
+        if (key !== lastKey) {
+          lastKey = key;
+          lastText = strftime(format, new Date(r.timeMs));
+        }
+        return dateFormat
+          ? lastText
+          : `${lastText},${String(Math.floor(r.timeMs % 1000)).padStart(3, '0')}`;
+      };
+    }
     case 'created':
       return (r) => r.timeMs / 1000;
     case 'msecs':

@@ -1,19 +1,32 @@
 /**
  * The standard OTLP/HTTP exporters for all three signals, as a backend. Endpoints, headers,
  * timeouts and compression come from the `OTEL_EXPORTER_OTLP_*` variables unless the config sets
- * them; the OTel exporters read those variables themselves.
+ * them; the OTel exporters read those variables themselves. Every exporter is counted: what the
+ * OTLP path loses (full queues, failed exports) is reported through the diagnostics, at most once
+ * per export interval and in total at the end, and exported as `jepa.otlp.lost`.
  */
+
+import type { MeterProvider } from '@opentelemetry/api';
 import { OTLPLogExporter as OTLPJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OTLPProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { type MetricProducer, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { OtlpSection } from '../../config/sections/otlp.js';
+import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
 import type { TelemetryBackend } from '../../telemetry/backend.js';
+import { INSTRUMENTATION_SCOPE } from '../../telemetry/pipeline.js';
+import {
+  CountedLogRecordExporter,
+  CountedMetricExporter,
+  CountedSpanExporter,
+} from './counted-exporters.js';
+import { OtlpDeliveryLedger } from './delivery-ledger.js';
+import { lossMetricProducer } from './loss-metrics.js';
+import { OtlpLogRecordProcessor, OtlpSpanProcessor } from './processors.js';
+import { queueDropObserver } from './queue-drops.js';
 
 /** Training curves in Grafana want fresher points than the OTel default of 60 s. */
 const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
@@ -29,10 +42,20 @@ export function otlpConfiguredByEnv(env: NodeJS.ProcessEnv = process.env): boole
   );
 }
 
+export interface OtlpBackendOptions {
+  /** Where the `OTEL_*` variables are read. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Receives the loss reports. Default stderr. */
+  readonly diagnostics?: DiagnosticLogger;
+  /** Counts deliveries and losses; default a new one reporting to `diagnostics`. */
+  readonly ledger?: OtlpDeliveryLedger;
+}
+
 export function otlpBackend(
   section: OtlpSection,
-  env: NodeJS.ProcessEnv = process.env,
+  options: OtlpBackendOptions = {},
 ): TelemetryBackend {
+  const env = options.env ?? process.env;
   const common = (signal: Signal) => ({
     ...(section.endpoint ? { url: `${section.endpoint.replace(/\/+$/, '')}/v1/${signal}` } : {}),
     ...(section.headers ? { headers: section.headers } : {}),
@@ -49,38 +72,68 @@ export function otlpBackend(
   };
   const json = (signal: Signal) => protocol(signal) === 'http/json';
 
-  const metricReader = () =>
-    new PeriodicExportingMetricReader({
-      exporter: json('metrics')
-        ? new OTLPJsonMetricExporter(common('metrics'))
-        : new OTLPProtoMetricExporter(common('metrics')),
-      exportIntervalMillis,
-      exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
-    });
-  const logExporter = json('logs')
-    ? new OTLPJsonLogExporter(common('logs'))
-    : new OTLPProtoLogExporter(common('logs'));
-  const traceExporter = json('traces')
-    ? new OTLPJsonTraceExporter(common('traces'))
-    : new OTLPProtoTraceExporter(common('traces'));
-
   const intervalFromEnv = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
   const exportIntervalMillis = section.export_interval
     ? section.export_interval * 1000
     : intervalFromEnv > 0
       ? intervalFromEnv
       : DEFAULT_EXPORT_INTERVAL_MS;
+  const deliveries =
+    options.ledger ??
+    new OtlpDeliveryLedger({
+      diagnostics: options.diagnostics ?? stderrDiagnostics(),
+      reportIntervalMillis: exportIntervalMillis,
+    });
+  // Two metric readers, a log and a span processor: the ledger closes after the last of them.
+  let open = 4;
+  const counting = {
+    ledger: deliveries,
+    onShutdown: () => {
+      if (--open === 0) deliveries.close();
+    },
+  };
+
+  const metricReader = (metricProducers: MetricProducer[] = []) =>
+    new PeriodicExportingMetricReader({
+      exporter: new CountedMetricExporter(
+        json('metrics')
+          ? new OTLPJsonMetricExporter(common('metrics'))
+          : new OTLPProtoMetricExporter(common('metrics')),
+        counting,
+      ),
+      exportIntervalMillis,
+      exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
+      metricProducers,
+    });
+  const logExporter = new CountedLogRecordExporter(
+    json('logs')
+      ? new OTLPJsonLogExporter(common('logs'))
+      : new OTLPProtoLogExporter(common('logs')),
+    counting,
+  );
+  const traceExporter = new CountedSpanExporter(
+    json('traces')
+      ? new OTLPJsonTraceExporter(common('traces'))
+      : new OTLPProtoTraceExporter(common('traces')),
+    counting,
+  );
   const queue = {
     maxQueueSize: section.max_queue_size,
     maxExportBatchSize: 512,
     scheduledDelayMillis: 1000,
   };
+  const observe = (signal: 'logs' | 'traces'): MeterProvider =>
+    queueDropObserver((count) => deliveries.lost(signal, 'queue_full', count));
   return {
     name: 'otlp',
     // The run's instruments and everything else live on two meter providers: a reader each.
-    runMetricReaders: [metricReader()],
+    runMetricReaders: [metricReader([lossMetricProducer(deliveries, INSTRUMENTATION_SCOPE)])],
     metricReaders: [metricReader()],
-    logRecordProcessors: [new BatchLogRecordProcessor({ exporter: logExporter, ...queue })],
-    spanProcessors: [new BatchSpanProcessor(traceExporter, queue)],
+    logRecordProcessors: [
+      new OtlpLogRecordProcessor(logExporter, { ...queue, selfObsMeterProvider: observe('logs') }),
+    ],
+    spanProcessors: [
+      new OtlpSpanProcessor(traceExporter, { ...queue, selfObsMeterProvider: observe('traces') }),
+    ],
   };
 }

@@ -3,13 +3,15 @@
  * run directory, keeps framed records in memory and writes them on `flush`. Writes are
  * synchronous so a flush at process exit completes and a crash loses at most what was not
  * flushed; they are whole buffers, not one system call per record. Nothing here throws: failures
- * go to the diagnostics, and the file stays readable (a failed write is cut back to the last
- * whole record, and its events are dropped rather than kept to grow memory).
+ * go to the diagnostics (the first failure, and at close what was dropped), and the file stays
+ * readable: a failed write keeps the whole records that reached the disk, a torn one is cut off,
+ * and the rest are dropped rather than kept to grow memory.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DiagnosticLogger } from '../../diagnostics.js';
+import { makeDirectory } from '../make-directory.js';
 import { fileVersionEvent } from './event-encoder.js';
 import { frameRecordInto, RECORD_DATA_OFFSET, RECORD_OVERHEAD, sealRecord } from './record.js';
 
@@ -47,6 +49,8 @@ export class EventFileWriter {
   private fd: number | undefined;
   /** Bytes of whole records in the file. */
   private written = 0;
+  /** Bytes of events that failed writes dropped. */
+  private droppedBytes = 0;
   private closed = false;
 
   constructor(options: EventFileWriterOptions) {
@@ -107,6 +111,12 @@ export class EventFileWriter {
     this.flush();
     this.closed = true;
     openDirectories.delete(this.dir);
+    if (this.droppedBytes > 0) {
+      this.diagnostics.warning(
+        `TensorBoard: ${this.droppedBytes} bytes of events are missing from ${this.path} ` +
+          'because writes failed',
+      );
+    }
     if (this.fd === undefined) return;
     try {
       closeSync(this.fd);
@@ -127,7 +137,7 @@ export class EventFileWriter {
     openDirectories.add(this.dir);
     let path = join(this.dir, eventFileName(timeMs, hostname(), process.pid, fileCounter++));
     try {
-      mkdirSync(this.dir, { recursive: true });
+      makeDirectory(this.dir);
       for (;;) {
         try {
           this.fd = openSync(path, 'wx');
@@ -146,19 +156,25 @@ export class EventFileWriter {
   }
 
   private writeFailed(error: unknown, partial: number): void {
-    this.diagnostics.error(
-      `TensorBoard: writing ${this.buffered} bytes of events to ${this.path} failed: ` +
-        `${message(error)}; they are dropped`,
-    );
+    if (this.droppedBytes === 0) {
+      // Once: a full disk fails every flush after it (the total is reported at close).
+      this.diagnostics.error(
+        `TensorBoard: writing events to ${this.path} failed: ${message(error)}; events that ` +
+          'cannot be written are dropped (training goes on)',
+      );
+    }
+    const kept = wholeRecords(this.buffer, partial);
+    this.droppedBytes += this.buffered - kept;
     this.buffered = 0;
-    if (partial > 0 && this.fd !== undefined) {
+    if (partial > kept && this.fd !== undefined) {
       // A torn record in the middle of a file would hide everything after it from TensorBoard.
       try {
-        ftruncateSync(this.fd, this.written);
+        ftruncateSync(this.fd, this.written + kept);
       } catch {
         // Nothing more to do: TensorBoard reads up to the torn record.
       }
     }
+    this.written += kept;
   }
 
   /** Makes room for a record of `length` bytes of data, flushing first past the limit. */
@@ -173,6 +189,19 @@ export class EventFileWriter {
     bigger.set(this.buffer.subarray(0, this.buffered));
     this.buffer = bigger;
   }
+}
+
+/** The bytes of the whole records among the first `length` bytes of `buffer`. */
+function wholeRecords(buffer: Uint8Array, length: number): number {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  let end = 0;
+  while (end + RECORD_OVERHEAD <= length) {
+    const size =
+      view.getUint32(end, true) + view.getUint32(end + 4, true) * 0x1_0000_0000 + RECORD_OVERHEAD;
+    if (end + size > length) break;
+    end += size;
+  }
+  return end;
 }
 
 function message(error: unknown): string {

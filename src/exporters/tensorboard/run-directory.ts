@@ -13,12 +13,13 @@ export interface RunDirectoryOptions {
   readonly rank?: number;
 }
 
-const MAX_NAME_LENGTH = 200;
+/** File systems allow 255 bytes per name: room is left for the rank suffix. */
+const MAX_NAME_BYTES = 200;
 
 /**
  * The run name as one directory name: path separators, characters file systems refuse, control
  * characters and runs of dots become `_`, and so does a leading dot (a hidden directory); the
- * name is cut to 200 characters. An empty name is `run`.
+ * name is cut to 200 bytes of UTF-8 (whole characters). An empty name is `run`.
  */
 export function safeRunName(name: string): string {
   const safe = name
@@ -26,12 +27,20 @@ export function safeRunName(name: string): string {
     .replace(/[/\\:*?"<>|\p{Cc}]/gu, '_')
     .replace(/\.{2,}/g, '_')
     .replace(/^\./, '_');
-  return Array.from(safe).slice(0, MAX_NAME_LENGTH).join('') || 'run';
+  let cut = '';
+  let bytes = 0;
+  for (const character of safe) {
+    bytes += Buffer.byteLength(character);
+    if (bytes > MAX_NAME_BYTES) break;
+    cut += character;
+  }
+  return cut || 'run';
 }
 
 /** The run directory: a child of `logDir`, whatever the run name. */
 export function runDirectory(options: RunDirectoryOptions): string {
-  const name =
-    options.rank === undefined ? options.runName : `${options.runName}-rank${options.rank}`;
-  return join(resolve(options.logDir), safeRunName(name));
+  const name = safeRunName(options.runName);
+  // The suffix after the cut: a long name must not lose the rank that keeps ranks apart.
+  const suffix = options.rank === undefined ? '' : `-rank${options.rank}`;
+  return join(resolve(options.logDir), `${name}${suffix}`);
 }

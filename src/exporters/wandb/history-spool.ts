@@ -5,8 +5,9 @@
  * the lines not yet written out: those of the current turn of the event loop (at most
  * `bufferBytes`).
  */
-import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
 
 /** Where reading resumes: the index of the next line and its byte position in the file. */
 export interface SpoolCursor {
@@ -20,16 +21,20 @@ export class HistorySpool {
   private pendingBytes = 0;
   private written = 0;
   private lines = 0;
+  /** Lines a failed write dropped (a full disk): they never reach the server. */
+  private dropped = 0;
   private scheduled: NodeJS.Immediate | undefined;
 
   /**
    * @param path the spool file (created, or truncated: a new run starts empty).
    * @param bufferBytes lines are written out at the end of the event loop's turn, or as soon as
    *   this many bytes wait.
+   * @param diagnostics receives a failed write, once.
    */
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly bufferBytes = 1 << 20,
+    private readonly diagnostics: DiagnosticLogger = stderrDiagnostics(),
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w+');
@@ -58,12 +63,40 @@ export class HistorySpool {
     this.scheduled = undefined;
     if (this.pending.length === 0) return;
     const bytes = Buffer.from(this.pending.join(''));
+    const count = this.pending.length / 2;
     this.pending = [];
     this.pendingBytes = 0;
-    for (let done = 0; done < bytes.length; ) {
-      done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
+      }
+      this.written += bytes.length;
+    } catch (error) {
+      this.writeFailed(error, count, done);
     }
-    this.written += bytes.length;
+  }
+
+  /**
+   * Drops the lines of a failed write, so that the file and the line count agree (the stream's
+   * offsets stay contiguous), and cuts off a torn line; reported once, counted at close.
+   */
+  private writeFailed(error: unknown, count: number, partial: number): void {
+    this.lines -= count;
+    if (this.dropped === 0) {
+      this.diagnostics.error(
+        `W&B: spooling history rows to ${this.path} failed: ${(error as Error).message}; rows ` +
+          'that cannot be spooled are not streamed (training goes on)',
+      );
+    }
+    this.dropped += count;
+    if (partial > 0) {
+      try {
+        ftruncateSync(this.fd, this.written);
+      } catch {
+        // A torn last line is never read: the stream reads whole lines only.
+      }
+    }
   }
 
   /**
@@ -95,5 +128,10 @@ export class HistorySpool {
   close(): void {
     this.persist();
     closeSync(this.fd);
+    if (this.dropped > 0) {
+      this.diagnostics.warning(
+        `W&B: ${this.dropped} history rows could not be spooled and were not streamed`,
+      );
+    }
   }
 }

@@ -53,9 +53,11 @@ export class HistoryRows {
     if (this.open && step > this.open.step) committed = this.commit();
     this.open ??= { step, timeMs, values: {} };
     this.open.timeMs = Math.max(this.open.timeMs, timeMs);
-    for (const [key, value] of Object.entries(values)) {
-      const previous = this.open.values[key];
-      this.open.values[key] = combine && previous !== undefined ? combine(previous, value) : value;
+    const merged = this.open.values;
+    for (const key in values) {
+      const value = values[key];
+      const previous = combine ? merged[key] : undefined;
+      merged[key] = previous !== undefined ? combine!(previous, value) : value;
     }
     return { accepted: true, committed };
   }

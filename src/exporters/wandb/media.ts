@@ -21,7 +21,12 @@ export interface MediaFile {
   readonly sha256: string;
 }
 
-/** Where W&B keeps a media file: `media/<kind>/<tag>_<step>_<first 20 hex of sha256>.<ext>`. */
+const MAX_TAG_LENGTH = 128;
+
+/**
+ * Where W&B keeps a media file: `media/<kind>/<tag>_<step>_<first 20 hex of sha256>.<ext>`, the
+ * tag's characters other than letters, digits, `_` and `-` as `_`, cut to 128.
+ */
 export function mediaFile(
   kind: 'images' | 'html',
   tag: string,
@@ -30,7 +35,8 @@ export function mediaFile(
   extension: string,
 ): MediaFile {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const safeTag = tag.replace(/[^\w-]/g, '_');
+  // One file name, short enough for any file system (255 bytes) whatever the tag.
+  const safeTag = tag.replace(/[^\w-]/g, '_').slice(0, MAX_TAG_LENGTH);
   return {
     path: `media/${kind}/${safeTag}_${step}_${sha256.slice(0, 20)}.${extension}`,
     bytes,

@@ -205,23 +205,6 @@ export class OnlineRun {
   /** Writes config.yaml, the summary and the metadata, uploads them and the media files. */
   private async uploadRunFiles(bucket: Bucket, deadline: number): Promise<string[]> {
     const { writer, config, run } = this.options;
-    writer.writeFile('config.yaml', config.yaml());
-    writer.writeFile(SUMMARY_FILE, this.options.summaryJson());
-    writer.writeFile(
-      'wandb-metadata.json',
-      JSON.stringify(
-        {
-          host: run.host,
-          startedAt: new Date(run.startTimeMs).toISOString(),
-          program: process.argv[1] ?? '',
-          os: `${platform()}-${release()}`,
-          executable: process.execPath,
-          node: process.version,
-        },
-        null,
-        2,
-      ),
-    );
     const names = ['config.yaml', SUMMARY_FILE, 'wandb-metadata.json', ...this.mediaFiles];
     const control: RetryControl = {
       deadline,
@@ -230,7 +213,25 @@ export class OnlineRun {
       onRetry: (event) => this.onRetry(event),
     };
     const uploaded: string[] = [];
+    // Within the try: a full disk costs the run files, not the end of the run.
     try {
+      writer.writeFile('config.yaml', config.yaml());
+      writer.writeFile(SUMMARY_FILE, this.options.summaryJson());
+      writer.writeFile(
+        'wandb-metadata.json',
+        JSON.stringify(
+          {
+            host: run.host,
+            startedAt: new Date(run.startTimeMs).toISOString(),
+            program: process.argv[1] ?? '',
+            os: `${platform()}-${release()}`,
+            executable: process.execPath,
+            node: process.version,
+          },
+          null,
+          2,
+        ),
+      );
       const targets = await this.graphql.createRunFiles(
         { entity: bucket.entity, project: bucket.project, run: bucket.name },
         names,

@@ -22,17 +22,31 @@ export class RecordFramer {
   /** Bytes written so far, the file header included. */
   private position = WANDB_FILE_HEADER.length;
 
+  /** Most bytes `frameInto` writes for a payload of `length` bytes. */
+  static maxFramedLength(length: number): number {
+    // Every chunk header and block tail the payload can need.
+    const chunks = Math.ceil(length / (BLOCK_SIZE - CHUNK_HEADER_SIZE)) + 2;
+    return length + chunks * 2 * CHUNK_HEADER_SIZE;
+  }
+
   /** The bytes that append `payload` as one record to the file framed so far. */
   frame(payload: Uint8Array): Buffer {
-    // Room for every chunk header and block tail the payload can need; zeros pad the tails.
-    const chunks = Math.ceil(payload.length / (BLOCK_SIZE - CHUNK_HEADER_SIZE)) + 2;
-    const out = Buffer.alloc(payload.length + chunks * 2 * CHUNK_HEADER_SIZE);
-    let at = 0;
+    const out = Buffer.allocUnsafe(RecordFramer.maxFramedLength(payload.length));
+    return out.subarray(0, this.frameInto(payload, out, 0));
+  }
+
+  /**
+   * Writes the bytes that append `payload` as one record at `offset` of `out`, which has room
+   * for `maxFramedLength` of them; returns where they end.
+   */
+  frameInto(payload: Uint8Array, out: Buffer, offset: number): number {
+    let at = offset;
     let rest = payload;
     let first = true;
     do {
       let room = BLOCK_SIZE - (this.position % BLOCK_SIZE);
       if (room < CHUNK_HEADER_SIZE) {
+        out.fill(0, at, at + room);
         at += room;
         this.position += room;
         room = BLOCK_SIZE;
@@ -46,16 +60,16 @@ export class RecordFramer {
         : last
           ? ChunkType.last
           : ChunkType.middle;
-      const data = rest.subarray(0, length);
+      const data = last ? rest : rest.subarray(0, length);
       out.writeUInt32LE(crc32(data, TYPE_CRC[type]), at);
       out.writeUInt16LE(length, at + 4);
-      out.writeUInt8(type, at + 6);
+      out[at + 6] = type;
       out.set(data, at + CHUNK_HEADER_SIZE);
       at += CHUNK_HEADER_SIZE + length;
       this.position += CHUNK_HEADER_SIZE + length;
       rest = rest.subarray(length);
       first = false;
     } while (rest.length > 0);
-    return out.subarray(0, at);
+    return at;
   }
 }

@@ -73,12 +73,6 @@ export function configRecord(values: Readonly<Record<string, unknown>>): RecordB
   return { config: { update: items(values) } };
 }
 
-export function historyRecord(
-  row: Readonly<Record<string, unknown>> & { _step: number },
-): RecordBody {
-  return { history: { item: items(row), step: { num: row._step } } };
-}
-
 export function summaryRecord(summary: Readonly<Record<string, unknown>>): RecordBody {
   return { summary: { update: items(summary) } };
 }

@@ -4,9 +4,13 @@
  * `files/` directory (media, config.yaml, ...) that `wandb sync` uploads from. Records written in
  * one turn of the event loop reach the file together at the end of that turn (or sooner, past
  * 1 MiB): one system call per batch of rows, and nothing waits in memory longer than that.
+ * A write that fails (a full disk) is reported once and cut back to the last whole record, so
+ * the file stays readable; nothing more is written to it, and nothing is thrown.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
+import { makeDirectory } from '../make-directory.js';
 import { RecordFramer, WANDB_FILE_HEADER } from './record-framing.js';
 import { encodeRecord, type RecordBody } from './records.js';
 
@@ -18,6 +22,8 @@ export interface RunWriterOptions {
   readonly startTimeMs: number;
   /** `offline-run-...` (what `wandb sync` uploads by default) or `run-...`. */
   readonly offline: boolean;
+  /** Receives a failed write of the `.wandb` file. Default stderr. */
+  readonly diagnostics?: DiagnosticLogger;
 }
 
 export class RunWriter {
@@ -30,20 +36,24 @@ export class RunWriter {
   private readonly framer = new RecordFramer();
   private fd: number | undefined;
   private num = 0;
-  private pending: Buffer[] = [];
+  /** Framed records not yet in the file: the first `pendingBytes` bytes. */
+  private pending = Buffer.allocUnsafe(INITIAL_BUFFER);
   private pendingBytes = 0;
   private scheduled: NodeJS.Immediate | undefined;
+  /** Bytes in the file: whole records only. */
+  private written = WANDB_FILE_HEADER.length;
+  /** Records in the file. */
+  private writtenNum = 0;
+  /** A write failed: the file ends at `written` for good. */
+  private failed = false;
+  private readonly diagnostics: DiagnosticLogger;
 
   constructor(options: RunWriterOptions) {
-    const prefix = options.offline ? 'offline-run' : 'run';
-    this.dir = join(
-      options.root,
-      'wandb',
-      `${prefix}-${localTimestamp(options.startTimeMs)}-${options.runId}`,
-    );
+    this.diagnostics = options.diagnostics ?? stderrDiagnostics();
+    this.dir = claimRunDirectory(options);
     this.filesDir = join(this.dir, 'files');
     this.path = join(this.dir, `run-${options.runId}.wandb`);
-    mkdirSync(this.filesDir, { recursive: true });
+    makeDirectory(this.filesDir);
     this.fd = openSync(this.path, 'w');
     writeSync(this.fd, WANDB_FILE_HEADER);
   }
@@ -54,11 +64,25 @@ export class RunWriter {
 
   /** Appends one record, numbered after the previous one. */
   write(body: RecordBody): void {
+    this.writeEncoded((num) => encodeRecord(num, body));
+  }
+
+  /**
+   * Appends one record that `encode` makes for its number (a record encoded by hand, see
+   * `HistoryEncoder`); the bytes it returns are copied at once.
+   */
+  writeEncoded(encode: (num: number) => Uint8Array): void {
     if (this.fd === undefined) throw new Error(`${this.path} is closed`);
     this.num += 1;
-    const bytes = this.framer.frame(encodeRecord(this.num, body));
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+    if (this.failed) return;
+    const payload = encode(this.num);
+    const needed = this.pendingBytes + RecordFramer.maxFramedLength(payload.length);
+    if (needed > this.pending.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(needed, this.pending.length * 2));
+      this.pending.copy(bigger, 0, 0, this.pendingBytes);
+      this.pending = bigger;
+    }
+    this.pendingBytes = this.framer.frameInto(payload, this.pending, this.pendingBytes);
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = setImmediate(() => this.flush());
@@ -70,11 +94,26 @@ export class RunWriter {
   flush(): void {
     clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    if (this.fd === undefined || this.pending.length === 0) return;
-    const bytes = Buffer.concat(this.pending);
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done);
-    this.pending = [];
+    if (this.fd === undefined || this.pendingBytes === 0) return;
+    let done = 0;
+    try {
+      while (done < this.pendingBytes) {
+        done += writeSync(
+          this.fd,
+          this.pending,
+          done,
+          this.pendingBytes - done,
+          this.written + done,
+        );
+      }
+      this.written += done;
+      this.writtenNum = this.num;
+    } catch (error) {
+      this.writeFailed(error, done);
+    }
     this.pendingBytes = 0;
+    // A large record (media) must not hold its memory for the rest of the run.
+    if (this.pending.length > FLUSH_BYTES * 2) this.pending = Buffer.allocUnsafe(INITIAL_BUFFER);
   }
 
   /** Writes `bytes` to `files/<relativePath>`; returns the absolute path. */
@@ -90,10 +129,54 @@ export class RunWriter {
     this.flush();
     closeSync(this.fd);
     this.fd = undefined;
+    if (this.failed) {
+      this.diagnostics.warning(
+        `W&B: ${this.num - this.writtenNum} of ${this.num} records are missing from ${this.path} ` +
+          'after its write failed',
+      );
+    }
+  }
+
+  private writeFailed(error: unknown, partial: number): void {
+    this.failed = true;
+    if (partial > 0) {
+      try {
+        // A torn record at the end would make the reader stop with an error.
+        ftruncateSync(this.fd!, this.written);
+      } catch {
+        // The reader stops at the torn record: still readable up to there.
+      }
+    }
+    this.diagnostics.error(
+      `W&B: writing ${this.path} failed: ${(error as Error).message}; it keeps the ` +
+        `${this.writtenNum} records written before and takes no more (training goes on)`,
+    );
   }
 }
 
 const FLUSH_BYTES = 1 << 20;
+const INITIAL_BUFFER = 64 * 1024;
+
+/**
+ * Creates the run directory, `<root>/wandb/<prefix>-<start time>-<id>`, and no other process's:
+ * two processes that start the same run id in the same second would write one file, so the
+ * second takes the next second's name.
+ */
+function claimRunDirectory(options: RunWriterOptions): string {
+  const prefix = options.offline ? 'offline-run' : 'run';
+  const parent = join(options.root, 'wandb');
+  makeDirectory(parent);
+  for (let second = 0; ; second++) {
+    const time = localTimestamp(options.startTimeMs + second * 1000);
+    const dir = join(parent, `${prefix}-${time}-${options.runId}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
 
 /** `YYYYMMDD_HHMMSS` in local time. */
 function localTimestamp(timeMs: number): string {

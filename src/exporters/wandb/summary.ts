@@ -19,8 +19,13 @@ export class RunSummary {
   private readonly stats = new Map<string, Stats>();
   private updates = 0;
 
+  /** Whether any key has aggregates (most runs: none, and a row is then only map writes). */
+  private readonly aggregated: boolean;
+
   /** @param aggregates per metric key, the aggregates its summary holds instead of the last value. */
-  constructor(private readonly aggregates: Readonly<Record<string, readonly SummaryAggregate[]>>) {}
+  constructor(private readonly aggregates: Readonly<Record<string, readonly SummaryAggregate[]>>) {
+    this.aggregated = Object.keys(aggregates).length > 0;
+  }
 
   /** Grows with every change: who writes the summary remembers the version it wrote. */
   get version(): number {
@@ -29,12 +34,12 @@ export class RunSummary {
 
   /** Folds one committed history row (its `_step`, `_runtime`, `_timestamp` included) in. */
   addRow(row: Readonly<Record<string, unknown>>): void {
-    for (const [key, value] of Object.entries(row)) this.add(key, value);
+    this.set(row);
   }
 
   /** Sets final values directly (the metrics given with the hyperparameters). */
   set(values: Readonly<Record<string, unknown>>): void {
-    for (const [key, value] of Object.entries(values)) this.add(key, value);
+    for (const key in values) this.add(key, values[key]);
   }
 
   /** The whole summary (W&B's `wandb-summary.json`). */
@@ -54,7 +59,7 @@ export class RunSummary {
 
   private add(key: string, value: unknown): void {
     this.updates += 1;
-    if (!this.aggregates[key]?.length) {
+    if (!this.aggregated || !this.aggregates[key]?.length) {
       this.plain.set(key, value);
       return;
     }

@@ -64,27 +64,41 @@ export function wandbBackend(
     ]);
   }
   const run = runInfo(section, identity);
-  const writer = new RunWriter({
-    root: section.dir ?? context.cwd ?? process.cwd(),
-    runId: run.id,
-    startTimeMs: run.startTimeMs,
-    offline: mode === 'offline',
-  });
-  const sink = new WandbSink({
-    run,
-    writer,
-    summary: section.summary,
-    diagnostics: context.diagnostics,
-    online: apiKey
-      ? {
-          http: new WandbHttp({ baseUrl, apiKey, timeoutMs: section.request_timeout * 1000 }),
-          resume: section.resume,
-          streamIntervalMs: section.stream_interval * 1000,
-          heartbeatMs: section.heartbeat_interval * 1000,
-          finishTimeoutMs: section.finish_timeout * 1000,
-        }
-      : undefined,
-  });
+  const root = section.dir ?? context.cwd ?? process.cwd();
+  let writer: RunWriter | undefined;
+  let sink: WandbSink;
+  try {
+    writer = new RunWriter({
+      root,
+      runId: run.id,
+      startTimeMs: run.startTimeMs,
+      offline: mode === 'offline',
+      diagnostics: context.diagnostics,
+    });
+    sink = new WandbSink({
+      run,
+      writer,
+      summary: section.summary,
+      diagnostics: context.diagnostics,
+      online: apiKey
+        ? {
+            http: new WandbHttp({ baseUrl, apiKey, timeoutMs: section.request_timeout * 1000 }),
+            resume: section.resume,
+            streamIntervalMs: section.stream_interval * 1000,
+            heartbeatMs: section.heartbeat_interval * 1000,
+            finishTimeoutMs: section.finish_timeout * 1000,
+          }
+        : undefined,
+    });
+  } catch (error) {
+    // A read-only or full directory: training goes on without W&B, and says so.
+    writer?.close();
+    context.diagnostics.error(
+      `W&B: cannot create the run directory under ${root}: ${(error as Error).message}; ` +
+        'this run is not written to W&B',
+    );
+    return { name: 'wandb' };
+  }
   return {
     ...stepAwareBackend('wandb', sink, {
       logFrequency: section.log_frequency,

@@ -17,6 +17,7 @@ import type {
 } from '../../telemetry/events.js';
 import type { TrainingSink } from '../training-sink.js';
 import { type Combine, type HistoryRow, HistoryRows } from './history.js';
+import { HistoryEncoder } from './history-encoder.js';
 import { HistorySpool } from './history-spool.js';
 import type { WandbHttp } from './http-client.js';
 import {
@@ -36,7 +37,6 @@ import {
   filesRecord,
   finalRecord,
   headerRecord,
-  historyRecord,
   runRecord,
   summaryRecord,
 } from './records.js';
@@ -72,6 +72,7 @@ export interface WandbSinkOptions {
 
 export class WandbSink implements TrainingSink {
   private readonly rows: HistoryRows;
+  private readonly history = new HistoryEncoder();
   private readonly summary: RunSummary;
   private readonly config = new RunConfig();
   private readonly writer: RunWriter;
@@ -80,6 +81,8 @@ export class WandbSink implements TrainingSink {
   private readonly warner: OnceWarner;
   private summaryWritten = 0;
   private exitCode = 0;
+  /** A `jepa.run.end` event arrived: the run is over, whatever closes it. */
+  private ended = false;
   private dropped = 0;
   /** Models being staged: the run's end waits for them to be recorded. */
   private readonly staging = new Set<Promise<unknown>>();
@@ -94,7 +97,11 @@ export class WandbSink implements TrainingSink {
     writer.write(headerRecord());
     writer.write(runRecord(run, {}));
     if (online) {
-      this.spool = new HistorySpool(join(writer.dir, 'spool', 'wandb-history.jsonl'));
+      this.spool = new HistorySpool(
+        join(writer.dir, 'spool', 'wandb-history.jsonl'),
+        undefined,
+        diagnostics,
+      );
       this.online = new OnlineRun({
         ...online,
         run,
@@ -148,6 +155,7 @@ export class WandbSink implements TrainingSink {
 
   writeRunEnd(event: RunEndEvent): void {
     this.exitCode = event.exitCode;
+    this.ended = true;
   }
 
   /** Hands everything written so far to the disk; the stream sends it on its next turn. */
@@ -167,6 +175,14 @@ export class WandbSink implements TrainingSink {
     const row = this.rows.commit();
     if (row) this.commitRow(row);
     this.writeSummary();
+    if (this.ended) {
+      // The run ended (the process is exiting): its exit record, or a sync uploads it as failed.
+      this.closing = Promise.resolve();
+      this.writer.write(
+        exitRecord(this.exitCode, (Date.now() - this.options.run.startTimeMs) / 1000),
+      );
+      this.writer.write(finalRecord());
+    }
     this.writer.flush();
     this.spool?.persist();
   }
@@ -245,7 +261,7 @@ export class WandbSink implements TrainingSink {
 
   private commitRow(row: HistoryRow): void {
     this.summary.addRow(row);
-    this.writer.write(historyRecord(row));
+    this.writer.writeEncoded((num) => this.history.encode(num, row));
     this.spool?.append(wandbJson(row));
   }
 
@@ -254,7 +270,13 @@ export class WandbSink implements TrainingSink {
     try {
       this.writer.writeFile(path, bytes);
     } catch (error) {
-      this.options.diagnostics.warning(`W&B: ${what} was not saved: ${(error as Error).message}`);
+      // Once per kind of failure: a full disk fails every media file after it.
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      this.warner.warn(
+        `media:${code}`,
+        `W&B: ${what} was not saved: ${(error as Error).message} (later media failing the same ` +
+          'way are not reported)',
+      );
       return false;
     }
     this.writer.write(filesRecord([path]));

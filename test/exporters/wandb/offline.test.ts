@@ -280,17 +280,26 @@ describe('offline W&B runs', () => {
 });
 
 describe('an offline run that ends with process.exit()', () => {
-  it('keeps every row on disk, the last one included', async () => {
+  it('keeps every row on disk, the last one included, and ends the run with the exit code', async () => {
     const root = tempDir('wandb-exit');
-    await promisify(execFile)(
+    const exited = await promisify(execFile)(
       join(repoRoot, 'node_modules', '.bin', 'vite-node'),
-      [join(repoRoot, 'test', 'fixtures', 'wandb', 'exit-without-finish.ts'), root, '500'],
+      [join(repoRoot, 'test', 'fixtures', 'wandb', 'exit-without-finish.ts'), root, '500', '3'],
       { cwd: repoRoot, env: { PATH: process.env.PATH } },
+    ).then(
+      () => 0,
+      (error: { code?: number }) => error.code,
     );
+    expect(exited).toBe(3);
     const dir = join(root, 'wandb', readdirSync(join(root, 'wandb'))[0]!);
     const file = readdirSync(dir).find((f) => f.endsWith('.wandb'))!;
-    const rows = rowsOf(await readWandbFile(join(dir, file)));
+    const records = await readWandbFile(join(dir, file));
+    const rows = rowsOf(records);
     expect(rows.map((r) => r._step)).toEqual([...Array(500).keys()]);
     expect(rows.map((r) => r.loss)).toEqual(rows.map((_, step) => 1 / (step + 1)));
+    // The exit record a sync needs to upload the run as ended (not failed for lack of one).
+    const kinds = records.map((r) => Object.keys(r.record).find((k) => k !== 'num'));
+    expect(kinds.slice(-2)).toEqual(['exit', 'final']);
+    expect(records.at(-2)!.record.exit.exit_code).toBe(3);
   });
 });

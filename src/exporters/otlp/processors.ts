@@ -1,0 +1,88 @@
+/**
+ * The OTLP batch processors: the SDK's, in front of counted exporters, with bounded flushes.
+ * The log processor flushes its queue one batch after another, each waiting out the export
+ * timeout when the receiver is away (a full queue is 32 batches); run through the exporter's
+ * `drain`, a flush stops sending after the first failure and counts the rest as lost, so `flush()`
+ * and `finish()` cost one export timeout. The span processor exports a flush's batches at once;
+ * when that fails it rejects and skips its exporter's shutdown, which is done here instead.
+ * Neither rejects: what failed exports held is counted and reported by the delivery ledger.
+ */
+import type { Context, MeterProvider } from '@opentelemetry/api';
+import {
+  BatchLogRecordProcessor,
+  type BatchLogRecordProcessorOptions,
+  type LogRecordProcessor,
+  type ReadWriteLogRecord,
+} from '@opentelemetry/sdk-logs';
+import {
+  BatchSpanProcessor,
+  type BufferConfig,
+  type ReadableSpan,
+  type Span,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { CountedLogRecordExporter, CountedSpanExporter } from './counted-exporters.js';
+
+export class OtlpLogRecordProcessor implements LogRecordProcessor {
+  private readonly batch: BatchLogRecordProcessor;
+
+  constructor(
+    private readonly exporter: CountedLogRecordExporter,
+    options: Omit<BatchLogRecordProcessorOptions, 'exporter'>,
+  ) {
+    this.batch = new BatchLogRecordProcessor({ ...options, exporter });
+  }
+
+  onEmit(record: ReadWriteLogRecord): void {
+    this.batch.onEmit(record);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.exporter.drain(() => this.batch.forceFlush());
+  }
+
+  shutdown(): Promise<void> {
+    return this.exporter.drain(() => this.batch.shutdown());
+  }
+}
+
+/** `BufferConfig` and the SDK option the shim passes on but does not list yet. */
+export type SpanProcessorOptions = BufferConfig & {
+  readonly selfObsMeterProvider?: MeterProvider;
+};
+
+export class OtlpSpanProcessor implements SpanProcessor {
+  private readonly batch: BatchSpanProcessor;
+
+  constructor(
+    private readonly exporter: CountedSpanExporter,
+    options: SpanProcessorOptions,
+  ) {
+    this.batch = new BatchSpanProcessor(exporter, options);
+  }
+
+  onStart(span: Span, context: Context): void {
+    this.batch.onStart(span, context);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    this.batch.onEnd(span);
+  }
+
+  async forceFlush(): Promise<void> {
+    try {
+      await this.exporter.drain(() => this.batch.forceFlush());
+    } catch {
+      // Counted and reported by the ledger.
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    try {
+      await this.exporter.drain(() => this.batch.shutdown());
+    } catch {
+      // Counted and reported by the ledger; the processor left its exporter open.
+      await this.exporter.shutdown();
+    }
+  }
+}
