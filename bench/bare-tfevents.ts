@@ -8,7 +8,8 @@
  */
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { crc32c } from '@node-rs/crc32';
+import { varintSize, writeVarint } from '../src/exporters/protobuf-varint.js';
+import { maskedCrc32c } from '../src/exporters/tensorboard/crc32c.js';
 
 const BUFFER_BYTES = 1 << 20;
 const FILE_VERSION = 'brain.Event:2';
@@ -36,12 +37,12 @@ export function writeBareEvents(
     if (at + length + 16 > BUFFER_BYTES) flush();
     buffer.writeUInt32LE(length, at);
     buffer.writeUInt32LE(0, at + 4);
-    buffer.writeUInt32LE(masked(crc32c(buffer.subarray(at, at + 8))), at + 8);
+    buffer.writeUInt32LE(maskedCrc32c(buffer.subarray(at, at + 8)), at + 8);
     return at + 12;
   };
   /** Seals the record whose data spans `start` to `end`. */
   const seal = (start: number, end: number) => {
-    buffer.writeUInt32LE(masked(crc32c(buffer.subarray(start, end))), end);
+    buffer.writeUInt32LE(maskedCrc32c(buffer.subarray(start, end)), end);
     at = end + 4;
   };
   const version = Buffer.from(FILE_VERSION);
@@ -83,26 +84,4 @@ export function writeBareEvents(
   }
   flush();
   closeSync(fd);
-}
-
-function masked(crc: number): number {
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buffer: Buffer, at: number, value: number): number {
-  while (value >= 128) {
-    buffer[at++] = (value % 128) | 128;
-    value = Math.floor(value / 128);
-  }
-  buffer[at++] = value;
-  return at;
 }

@@ -8,6 +8,7 @@
  * hold it to both).
  */
 import type { MetricsEvent } from '../../telemetry/events.js';
+import { varintSize, writeVarint } from '../protobuf-varint.js';
 
 const WALL_TIME_KEY = 0x09; // Event.wall_time: field 1, fixed64
 const STEP_KEY = 0x10; // Event.step: field 2, varint
@@ -64,10 +65,10 @@ export class ScalarRowEncoder {
     }
     if (event.step !== 0) {
       out[at++] = STEP_KEY;
-      at = writeVarint(event.step, out, at);
+      at = writeVarint(out, at, event.step);
     }
     out[at++] = SUMMARY_KEY;
-    at = writeVarint(layout.summary.byteLength, out, at);
+    at = writeVarint(out, at, layout.summary.byteLength);
     out.set(layout.summary, at);
     const { keys, floats } = layout;
     for (let i = 0; i < keys.length; i++) {
@@ -148,10 +149,10 @@ function valuePrefix(tag: string): Uint8Array {
   const prefix = new Uint8Array(1 + varintSize(valueLength) + tagField + 1);
   let at = 0;
   prefix[at++] = VALUE_KEY;
-  at = writeVarint(valueLength, prefix, at);
+  at = writeVarint(prefix, at, valueLength);
   if (tagField > 0) {
     prefix[at++] = TAG_KEY;
-    at = writeVarint(bytes.byteLength, prefix, at);
+    at = writeVarint(prefix, at, bytes.byteLength);
     prefix.set(bytes, at);
     at += bytes.byteLength;
   }
@@ -162,34 +163,4 @@ function valuePrefix(tag: string): Uint8Array {
 /** proto3 leaves out +0, the default; -0 is not the default. */
 function isSet(value: number): boolean {
   return value !== 0 || Object.is(value, -0);
-}
-
-/** An int64 varint: 10 bytes for a negative number (two's complement), as protobuf has it. */
-function varintSize(value: number): number {
-  if (value < 0) return 10;
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(value: number, out: Uint8Array, offset: number): number {
-  let at = offset;
-  if (value < 0) {
-    let bits = BigInt.asUintN(64, BigInt(value));
-    while (bits >= 128n) {
-      out[at++] = Number(bits & 127n) | 128;
-      bits >>= 7n;
-    }
-    out[at++] = Number(bits);
-    return at;
-  }
-  while (value >= 128) {
-    out[at++] = (value % 128) | 128;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
 }

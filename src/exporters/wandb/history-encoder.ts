@@ -5,6 +5,8 @@
  * are the generic encoder's, fields at their default value left out as proto3 does (the tests
  * hold it to them), so `wandb sync` and W&B's own reader see no difference.
  */
+
+import { varintSize, writeVarint } from '../protobuf-varint.js';
 import type { HistoryRow } from './history.js';
 import { wandbJson } from './wandb-json.js';
 
@@ -97,24 +99,4 @@ export class HistoryEncoder {
     if (this.keyFields.size < MAX_CACHED_KEYS) this.keyFields.set(key, field);
     return field;
   }
-}
-
-/** Bytes of a varint; record numbers and steps are never negative. */
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Buffer, offset: number, value: number): number {
-  let at = offset;
-  while (value >= 128) {
-    out[at++] = (value % 128) | 128;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
 }
