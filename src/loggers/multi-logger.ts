@@ -43,7 +43,9 @@ export class MultiLogger extends TelemetryLogger {
         custom.push(new loggerClass(section));
         return [];
       });
-    super(Array.isArray(config) ? {} : (config as LoggerConfig), createBackends, {
+    // `logger.config` is the configuration as a plain dict (secrets masked when it was loaded).
+    const asDict = config instanceof LoggingConfig ? config.toDict() : config;
+    super(Array.isArray(asDict) ? {} : (asDict as LoggerConfig), createBackends, {
       ...options,
       env,
       settings,
