@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import { AsyncLogger } from '../../src/loggers/async-logger.js';
-import { BaseLogger, LoggerRegistry, type Metrics } from '../../src/loggers/base-logger.js';
+import { BaseLogger, type Metrics } from '../../src/loggers/base-logger.js';
 import '../../src/loggers/builtins.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
 import { trackedRunCount } from '../../src/telemetry/lifecycle.js';
@@ -58,33 +58,30 @@ function asyncLogger(config: Record<string, unknown>, diagnostics = new Collecti
 }
 
 describe('seed: Async Logging', () => {
-  it.runIf(LoggerRegistry.has('wandb'))(
-    "logs {loss: 0.5} at step 100 without blocking, to W&B (offline: the seed's backend)",
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'jepa-async-'));
-      try {
-        const logger = new AsyncLogger({
-          backend: 'wandb',
-          buffer_size: 1000,
-          flush_interval: 30, // seconds
-          mode: 'offline',
-          dir,
-          project: 'jepa-async',
-        });
-        // Non-blocking log calls
-        expect(logger.logMetrics({ loss: 0.5 }, 100)).toBeUndefined();
-        expect(logger.stats).toMatchObject({ buffered: 1, delivered: 0 });
-        await logger.finish();
-        expect(logger.stats).toMatchObject({ buffered: 0, delivered: 1, dropped: 0 });
-        const [run] = readdirSync(join(dir, 'wandb')).filter((d) => d.startsWith('offline-run-'));
-        const file = readdirSync(join(dir, 'wandb', run!)).find((f) => f.endsWith('.wandb'));
-        // The history record carries the key as protobuf text: the row reached the run file.
-        expect(readFileSync(join(dir, 'wandb', run!, file!)).includes('loss')).toBe(true);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  );
+  it("logs {loss: 0.5} at step 100 without blocking, to W&B (offline: the seed's backend)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-'));
+    try {
+      const logger = new AsyncLogger({
+        backend: 'wandb',
+        buffer_size: 1000,
+        flush_interval: 30, // seconds
+        mode: 'offline',
+        dir,
+        project: 'jepa-async',
+      });
+      // Non-blocking log calls
+      expect(logger.logMetrics({ loss: 0.5 }, 100)).toBeUndefined();
+      expect(logger.stats).toMatchObject({ buffered: 1, delivered: 0 });
+      await logger.finish();
+      expect(logger.stats).toMatchObject({ buffered: 0, delivered: 1, dropped: 0 });
+      const [run] = readdirSync(join(dir, 'wandb')).filter((d) => d.startsWith('offline-run-'));
+      const file = readdirSync(join(dir, 'wandb', run!)).find((f) => f.endsWith('.wandb'));
+      // The history record carries the key as protobuf text: the row reached the run file.
+      expect(readFileSync(join(dir, 'wandb', run!, file!)).includes('loss')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('AsyncLogger', () => {

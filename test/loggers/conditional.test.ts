@@ -165,37 +165,32 @@ function decimal(f: number): [bigint, bigint] {
 }
 
 describe('seed: Conditional Logging', () => {
-  it.runIf(LoggerRegistry.has('wandb'))(
-    'passes on to a W&B logger only rows from step 100, at most 10% of them, INFO and above',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'jepa-conditional-'));
-      try {
-        const wandbLogger = LoggerRegistry.create('wandb', { mode: 'offline', dir, project: 'p' });
-        const logger = new ConditionalLogger({
-          base_logger: wandbLogger,
-          conditions: {
-            min_step: 100, // Only log after step 100
-            max_frequency: 0.1, // Max 10% of calls
-            level_filter: 'INFO', // Only INFO and above
-          },
-        });
-        for (let step = 0; step < 200; step++) logger.logMetrics({ loss: 1 / (step + 1) }, step);
-        logger.log('DEBUG', { debug: 1 }, 200);
-        await logger.finish();
-        const [runDir] = readdirSync(join(dir, 'wandb')).filter((d) =>
-          d.startsWith('offline-run-'),
-        );
-        const file = readdirSync(join(dir, 'wandb', runDir!)).find((f) => f.endsWith('.wandb'))!;
-        const records = await readWandbFile(join(dir, 'wandb', runDir!, file));
-        const steps = records
-          .filter((r) => r.record.history)
-          .map((r) => Number(r.record.history.step.num));
-        expect(steps).toEqual([109, 119, 129, 139, 149, 159, 169, 179, 189, 199]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  );
+  it('passes on to a W&B logger only rows from step 100, at most 10% of them, INFO and above', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-conditional-'));
+    try {
+      const wandbLogger = LoggerRegistry.create('wandb', { mode: 'offline', dir, project: 'p' });
+      const logger = new ConditionalLogger({
+        base_logger: wandbLogger,
+        conditions: {
+          min_step: 100, // Only log after step 100
+          max_frequency: 0.1, // Max 10% of calls
+          level_filter: 'INFO', // Only INFO and above
+        },
+      });
+      for (let step = 0; step < 200; step++) logger.logMetrics({ loss: 1 / (step + 1) }, step);
+      logger.log('DEBUG', { debug: 1 }, 200);
+      await logger.finish();
+      const [runDir] = readdirSync(join(dir, 'wandb')).filter((d) => d.startsWith('offline-run-'));
+      const file = readdirSync(join(dir, 'wandb', runDir!)).find((f) => f.endsWith('.wandb'))!;
+      const records = await readWandbFile(join(dir, 'wandb', runDir!, file));
+      const steps = records
+        .filter((r) => r.record.history)
+        .map((r) => Number(r.record.history.step.num));
+      expect(steps).toEqual([109, 119, 129, 139, 149, 159, 169, 179, 189, 199]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('ConditionalLogger options', () => {
