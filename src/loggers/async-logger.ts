@@ -20,15 +20,11 @@ import { z } from 'zod';
 import { OnceWarner } from '../diagnostics.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { HistogramInput, ImageInput } from '../telemetry/media.js';
-import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
 import type { BaseLogger, LoggerConfig, Metrics } from './base-logger.js';
 import {
-  finishLogger,
-  flushLogger,
   LoggerWrapper,
   type LoggerWrapperOptions,
-  logAtCurrentStep,
   parseWrapperOptions,
   resolveBaseLogger,
   runOf,
@@ -128,15 +124,10 @@ export class AsyncLogger extends LoggerWrapper {
     this.seconds = new Array(this.bufferSize);
     this.steps = new Float64Array(this.bufferSize);
     this.warner = new OnceWarner(this.logger);
-    const run = runOf(base);
-    this.droppedCounter = run?.pipeline.exportsRunInstruments
-      ? run.pipeline.runMeterProvider
-          .getMeter(INSTRUMENTATION_SCOPE)
-          .createCounter('jepa.async_logger.dropped', {
-            unit: '{call}',
-            description: 'logging calls an AsyncLogger dropped: its buffer was full',
-          })
-      : undefined;
+    this.droppedCounter = runOf(base)?.meter?.createCounter('jepa.async_logger.dropped', {
+      unit: '{call}',
+      description: 'logging calls an AsyncLogger dropped: its buffer was full',
+    });
     this.timer = setInterval(() => this.tick(), this.flushInterval * 1000);
     this.timer.unref();
     this.takeOverExitHooks(base);
@@ -203,7 +194,7 @@ export class AsyncLogger extends LoggerWrapper {
       untrackRun(this);
       await this.flush();
       this.reportDrops(true);
-      await finishLogger(this.base, options);
+      await this.base.finish(options);
     })();
     return this.finishing;
   }
@@ -288,7 +279,7 @@ export class AsyncLogger extends LoggerWrapper {
           result = base.logMetrics(first as Metrics, step);
           break;
         case Op.AtCurrentStep:
-          logAtCurrentStep(base, first as Record<string, number>);
+          base.logAtCurrentStep(first as Record<string, number>);
           break;
         case Op.Histogram:
           base.logHistogram(first as string, second as HistogramInput, step);
@@ -321,7 +312,7 @@ export class AsyncLogger extends LoggerWrapper {
 
   private async flushBase(): Promise<void> {
     try {
-      await flushLogger(this.base);
+      await this.base.flush();
     } catch (error) {
       this.warner.warn('flush', `AsyncLogger: the backend failed to flush: ${String(error)}`);
     }

@@ -1,6 +1,7 @@
 import { closestMatch } from '../config/suggest.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import type { FinishOptions } from '../telemetry/training-run.js';
 import { applyMiddleware, type LoggerMiddleware } from './middleware.js';
 
 /** A row of metrics: key -> value. Numbers are metrics; see docs/bad-input.md for the rest. */
@@ -58,8 +59,25 @@ export abstract class BaseLogger {
     return this;
   }
 
-  /** Flushes and releases everything; safe to call more than once. */
-  async finish(): Promise<void> {}
+  /**
+   * Logs `values` at the current step without moving it (per-call timings of decorated
+   * functions). A logger that tracks no step logs them as an ordinary row.
+   */
+  logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.logMetrics(values);
+  }
+
+  /** Sends what the logger holds to its backends, without ending anything. */
+  async flush(): Promise<void> {}
+
+  /**
+   * Writes what it holds synchronously, where it can: the last chance at process exit, where
+   * `end` ends the run first (its exit code).
+   */
+  flushSync(_end?: FinishOptions): void {}
+
+  /** Flushes and releases everything (a run ends with `options`); safe to call more than once. */
+  async finish(_options?: FinishOptions): Promise<void> {}
 }
 
 /** A class that can be registered: built from its configuration section. */

@@ -23,7 +23,6 @@ import type { LoggerConfig, Metrics } from './base-logger.js';
 import {
   LoggerWrapper,
   type LoggerWrapperOptions,
-  logAtCurrentStep,
   parseWrapperOptions,
   resolveBaseLogger,
 } from './logger-wrapper.js';
@@ -104,7 +103,7 @@ export class ConditionalLogger extends LoggerWrapper {
 
   override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
     if (this.admits('timings', Math.max(this.latestStep, 0), 'INFO'))
-      logAtCurrentStep(this.base, values);
+      this.base.logAtCurrentStep(values);
   }
 
   override logHistogram(tag: string, values: HistogramInput, step?: number): void {

@@ -28,7 +28,7 @@ import {
   RESULT,
   summarize,
 } from './call-attributes.js';
-import { logAtCurrentStep, runOf } from './logger-wrapper.js';
+import { runOf } from './logger-wrapper.js';
 
 export interface CallDecoratorOptions {
   /** The span and metric name. Default: the function's or method's name. */
@@ -214,7 +214,7 @@ function settle(
   }
   if (spec.features.time) {
     telemetry.recordDuration(spec.name, seconds, outcome);
-    logAtCurrentStep(spec.logger, { [spec.timeKey]: seconds });
+    spec.logger.logAtCurrentStep({ [spec.timeKey]: seconds });
   }
   if (spec.features.exceptions && outcome.failed) {
     const error = outcome.error;

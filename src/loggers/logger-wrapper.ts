@@ -10,7 +10,6 @@ import type { HistogramInput, ImageInput } from '../telemetry/media.js';
 import type { FinishOptions, TrainingRun } from '../telemetry/training-run.js';
 import { BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
 import './builtins.js';
-import { MultiLogger } from './multi-logger.js';
 import { TelemetryLogger } from './telemetry-logger.js';
 
 /** Keys every wrapper takes to name what it wraps. */
@@ -58,27 +57,20 @@ export abstract class LoggerWrapper extends BaseLogger {
     return this.base.logModel(model, name, aliases);
   }
 
-  /** A row at the wrapped logger's current step, without moving it (see `logAtCurrentStep`). */
-  logAtCurrentStep(values: Readonly<Record<string, number>>): void {
-    logAtCurrentStep(this.base, values);
+  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.base.logAtCurrentStep(values);
   }
 
-  /** Sends what the wrapped logger holds to its backends, when it can (see `flushLogger`). */
-  async flush(): Promise<void> {
-    await flushLogger(this.base);
+  override flush(): Promise<void> {
+    return this.base.flush();
   }
 
-  /**
-   * Has the wrapped logger write what it holds synchronously, when it can (process exit); `end`
-   * ends its run first (see `TrainingRun.flushSync`).
-   */
-  flushSync(end?: FinishOptions): void {
-    (this.base as { flushSync?: (end?: FinishOptions) => void }).flushSync?.(end);
+  override flushSync(end?: FinishOptions): void {
+    this.base.flushSync(end);
   }
 
-  /** Finishes the wrapped logger (with `options` when it is a run). */
-  override async finish(options: FinishOptions = {}): Promise<void> {
-    await finishLogger(this.base, options);
+  override finish(options: FinishOptions = {}): Promise<void> {
+    return this.base.finish(options);
   }
 }
 
@@ -140,42 +132,4 @@ export function unwrap(logger: BaseLogger): BaseLogger {
 export function runOf(logger: BaseLogger): TrainingRun | undefined {
   const inner = unwrap(logger);
   return inner instanceof TelemetryLogger ? inner.run : undefined;
-}
-
-/**
- * Logs `values` at `logger`'s current step without moving it: on a run, a row at its current
- * step (and the same step for the custom loggers of a MultiLogger); through a wrapper, what the
- * wrapper does with such rows; on any other logger, an ordinary `logMetrics` row.
- */
-export function logAtCurrentStep(logger: BaseLogger, values: Readonly<Record<string, number>>) {
-  if (logger instanceof LoggerWrapper) {
-    logger.logAtCurrentStep(values);
-  } else if (logger instanceof TelemetryLogger) {
-    logger.run.logAtCurrentStep(values);
-    if (logger instanceof MultiLogger) {
-      const step = Math.max(logger.run.step, 0);
-      for (const custom of logger.loggers) {
-        try {
-          custom.logMetrics(values, step);
-        } catch (error) {
-          logger.logger.warning(`${custom.constructor.name}.logMetrics failed: ${String(error)}`);
-        }
-      }
-    }
-  } else {
-    logger.logMetrics(values);
-  }
-}
-
-/** `logger.flush()` for loggers that have one (runs, wrappers, custom loggers that define it). */
-export async function flushLogger(logger: BaseLogger): Promise<void> {
-  const flush = (logger as { flush?: () => unknown }).flush;
-  if (typeof flush === 'function') await flush.call(logger);
-}
-
-/** `logger.finish`, passing the exit code and status on to a run. */
-export function finishLogger(logger: BaseLogger, options: FinishOptions = {}): Promise<void> {
-  if (logger instanceof TelemetryLogger || logger instanceof LoggerWrapper)
-    return logger.finish(options);
-  return logger.finish();
 }

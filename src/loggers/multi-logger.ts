@@ -59,6 +59,12 @@ export class MultiLogger extends TelemetryLogger {
     this.forEachCustom('logMetrics', (logger) => logger.logMetrics(metrics, at));
   }
 
+  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    super.logAtCurrentStep(values);
+    const at = Math.max(this.run.step, 0);
+    this.forEachCustom('logMetrics', (logger) => logger.logMetrics(values, at));
+  }
+
   override logHistogram(tag: string, values: HistogramInput, step?: number): void {
     super.logHistogram(tag, values, step);
     this.forEachCustom('logHistogram', (logger) => logger.logHistogram(tag, values, step));
@@ -93,7 +99,7 @@ export class MultiLogger extends TelemetryLogger {
   override async finish(options: FinishOptions = {}): Promise<void> {
     const results = await Promise.allSettled([
       super.finish(options),
-      ...this.loggers.map((logger) => logger.finish()),
+      ...this.loggers.map((logger) => logger.finish(options)),
     ]);
     for (const result of results) {
       if (result.status === 'rejected')

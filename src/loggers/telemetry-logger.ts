@@ -117,13 +117,17 @@ export class TelemetryLogger extends BaseLogger {
     return this.run.logModel(model, name, aliases);
   }
 
+  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.run.logAtCurrentStep(values);
+  }
+
   /** Writes queued events to the step-aware backends synchronously (see `TrainingSink.flushSync`). */
-  flushSync(end?: FinishOptions): void {
+  override flushSync(end?: FinishOptions): void {
     this.run.flushSync(end);
   }
 
   /** Sends everything logged so far to every backend, without ending the run. */
-  flush(): Promise<void> {
+  override flush(): Promise<void> {
     return this.run.flush();
   }
 

@@ -17,6 +17,7 @@ import {
   type Attributes,
   type Counter,
   type Histogram,
+  type Meter,
   type MeterProvider,
   metrics,
   type Span,
@@ -49,10 +50,9 @@ export class CallTelemetry {
   private readonly exceptions: Counter | undefined;
 
   private constructor(
-    meterProvider: MeterProvider | undefined,
+    meter: Meter | undefined,
     private readonly run: TrainingRun | undefined,
   ) {
-    const meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE);
     this.duration = meter?.createHistogram(CALL_DURATION, {
       unit: 's',
       description: 'duration of instrumented calls (decorated functions)',
@@ -73,17 +73,14 @@ export class CallTelemetry {
       const provider = metrics.getMeterProvider();
       let global = CallTelemetry.byGlobalProvider.get(provider);
       if (!global) {
-        global = new CallTelemetry(provider, undefined);
+        global = new CallTelemetry(provider.getMeter(INSTRUMENTATION_SCOPE), undefined);
         CallTelemetry.byGlobalProvider.set(provider, global);
       }
       return global;
     }
     let telemetry = CallTelemetry.byRun.get(run);
     if (!telemetry) {
-      const provider = run.pipeline.exportsRunInstruments
-        ? run.pipeline.runMeterProvider
-        : undefined;
-      telemetry = new CallTelemetry(provider, run);
+      telemetry = new CallTelemetry(run.meter, run);
       CallTelemetry.byRun.set(run, telemetry);
     }
     return telemetry;

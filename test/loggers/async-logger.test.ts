@@ -31,7 +31,7 @@ class SlowLogger extends BaseLogger {
     this.received.push(metrics.i as number);
   }
 
-  async flush(): Promise<void> {
+  override async flush(): Promise<void> {
     const stall = this.hold.flush;
     this.hold.flush = undefined;
     if (stall) await stall;

@@ -4,8 +4,7 @@
  * their writer wrote, so a row is uploaded exactly as it was recorded (NaN tokens, number
  * spellings and all). Pure.
  */
-import { wandbJson } from './wandb-json.js';
-import { parseWandbJson } from './wandb-json-parse.js';
+import { parseWandbJson, wandbJson } from './wandb-json.js';
 
 /** An item of a HistoryRecord, SummaryRecord or ConfigRecord. */
 export interface RecordItem {

@@ -1,8 +1,25 @@
 /**
- * JSON as W&B writes it: NaN and the infinities are the bare tokens `NaN`, `Infinity` and
- * `-Infinity` (Python's `json` reads them; standard JSON has no way to say them).
+ * JSON as W&B writes and reads it: NaN and the infinities are the bare tokens `NaN`, `Infinity`
+ * and `-Infinity` (Python's `json` reads them; standard JSON has no way to say them). Anything
+ * else is standard JSON.
+ *
+ * Both directions go through strings carrying a marker no real string can hold (a NUL and a
+ * random nonce): writing, non-finite numbers become marked strings that are then replaced by the
+ * bare tokens; reading, the bare tokens become marked strings that a reviver turns into numbers.
  */
 import { randomBytes } from 'node:crypto';
+
+const NONCE = randomBytes(8).toString('hex');
+const MARK = `\u0000${NONCE}:`;
+/** The marker as JSON.stringify escapes it. */
+const MARK_JSON = `\\u0000${NONCE}:`;
+const TOKENS: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
+const TOKEN_NAMES = ['-Infinity', 'Infinity', 'NaN'];
+const MARKED = new RegExp(`"${MARK_JSON.replaceAll('\\', '\\\\')}(NaN|Infinity|-Infinity)"`, 'g');
 
 export function wandbJson(value: unknown): string {
   if (typeof value === 'number') return numberJson(value);
@@ -11,18 +28,21 @@ export function wandbJson(value: unknown): string {
   return text.includes('null') ? withBareTokens(value) : text;
 }
 
-/**
- * Non-finite numbers are first written as strings carrying a marker no logged string can hold (a
- * NUL and a random nonce), which are then replaced by the bare tokens.
- */
-const NONCE = randomBytes(8).toString('hex');
-const MARKED = new RegExp(`"\\\\u0000${NONCE}:(NaN|Infinity|-Infinity)"`, 'g');
+/** The value of `text`; throws a SyntaxError when it is not (W&B) JSON. */
+export function parseWandbJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (!/NaN|Infinity/.test(text)) throw error;
+  }
+  return JSON.parse(markTokens(text), (_key, value) =>
+    typeof value === 'string' && value.startsWith(MARK) ? TOKENS[value.slice(MARK.length)] : value,
+  );
+}
 
 function withBareTokens(value: unknown): string {
   const text = JSON.stringify(value, (_key, item) =>
-    typeof item === 'number' && !Number.isFinite(item)
-      ? `\u0000${NONCE}:${numberJson(item)}`
-      : item,
+    typeof item === 'number' && !Number.isFinite(item) ? `${MARK}${numberJson(item)}` : item,
   );
   return text.replace(MARKED, '$1');
 }
@@ -31,4 +51,29 @@ function numberJson(value: number): string {
   if (Number.isFinite(value)) return String(value);
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';
+}
+
+function markTokens(text: string): string {
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    const token = TOKEN_NAMES.find((name) => text.startsWith(name, i));
+    if (token) {
+      out += `${text.slice(from, i)}"${MARK_JSON}${token}"`;
+      i += token.length - 1;
+      from = i + 1;
+    }
+  }
+  return out + text.slice(from);
 }

@@ -17,7 +17,7 @@ import {
   unframeRecords,
   WandbFileFormatError,
 } from '../../../src/exporters/wandb/record-unframing.js';
-import { parseWandbJson } from '../../../src/exporters/wandb/wandb-json-parse.js';
+import { parseWandbJson } from '../../../src/exporters/wandb/wandb-json.js';
 
 /** A file holding `payloads`, framed by the writer. */
 function file(payloads: readonly Uint8Array[]): Buffer {
