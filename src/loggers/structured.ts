@@ -145,17 +145,15 @@ export class StructuredLogger extends LoggerWrapper {
     if (Object.keys(numeric).length > 0) this.base.logMetrics(numeric, step);
     const run = runOf(this.base);
     const at = step ?? (run ? Math.max(run.step, 0) : undefined);
-    if (run?.finished) return;
-    const logger = (run ? run.pipeline.loggerProvider : logs.getLoggerProvider()).getLogger(
-      INSTRUMENTATION_SCOPE,
-    );
-    logger.emit({
+    const event = {
       eventName: STRUCTURED_EVENT,
       severityNumber: SeverityNumber.INFO,
       severityText: 'INFO',
       body: toAnyValue(record) as AnyValueMap,
       ...(at === undefined ? {} : { attributes: { [Attr.step]: at } }),
-    });
+    };
+    if (run) run.emitEvent(event);
+    else logs.getLogger(INSTRUMENTATION_SCOPE).emit(event);
   }
 }
 

@@ -25,7 +25,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { Attr, EventName, type ExceptionInfo, exceptionRecord } from './events.js';
+import { Attr, type ExceptionInfo, exceptionRecord } from './events.js';
 import { INSTRUMENTATION_SCOPE } from './pipeline.js';
 import type { TrainingRun } from './training-run.js';
 
@@ -154,11 +154,7 @@ export class CallTelemetry {
     const info = exceptionInfo(error, name);
     this.exceptions?.add(1, { [Attr.functionName]: name, [Attr.exceptionType]: info.type });
     const run = this.run;
-    if (!run || run.finished || !run.pipeline.consumesEvent(EventName.exception)) return false;
-    run.pipeline.loggerProvider
-      .getLogger(INSTRUMENTATION_SCOPE)
-      .emit(exceptionRecord(Math.max(run.step, 0), info));
-    return true;
+    return run?.emitEvent(exceptionRecord(Math.max(run.step, 0), info)) ?? false;
   }
 }
 

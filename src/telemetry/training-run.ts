@@ -10,7 +10,7 @@
  * exporters, later.
  */
 import { context, type Meter, type Tracer, trace } from '@opentelemetry/api';
-import type { AnyValue, Logger } from '@opentelemetry/api-logs';
+import type { AnyValue, Logger, LogRecord } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, OnceWarner } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
 import type { TelemetryBackend } from './backend.js';
@@ -180,6 +180,16 @@ export class TrainingRun {
       this.collect(metrics, '', numericMetrics, false);
       this.events.emit(hparamsRecord(toAnyValueMap(hparams), numericMetrics));
     });
+  }
+
+  /**
+   * Emits a log record of this run that another module builds (exceptions, progress, structured
+   * records). False, and nothing done, when the run is finished or no backend reads its event.
+   */
+  emitEvent(record: LogRecord): boolean {
+    if (this.finishing || !this.pipeline.consumesEvent(record.eventName ?? '')) return false;
+    this.events.emit(record);
+    return true;
   }
 
   /** Hands a model to every backend that stores models; resolves when all have it. */

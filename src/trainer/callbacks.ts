@@ -7,9 +7,8 @@
 import type { LoggingConfig } from '../config/logging-config.js';
 import type { BaseLogger } from '../loggers/base-logger.js';
 import { runOf } from '../loggers/logger-wrapper.js';
-import { EventName, progressRecord } from '../telemetry/events.js';
+import { progressRecord } from '../telemetry/events.js';
 import type { HistogramInput } from '../telemetry/media.js';
-import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import type { StepOutputs, TrainerState, ValidationMetrics } from './trainer.js';
 
 /** The hooks a loop calls; every one is optional. */
@@ -179,7 +178,5 @@ export class LoggingCallback<Model = unknown, Batch = unknown>
  * complete. Only loggers with a run (directly or wrapped) carry it.
  */
 export function announceLength(logger: BaseLogger, totalSteps: number): void {
-  const run = runOf(logger);
-  if (!run || run.finished || !run.pipeline.consumesEvent(EventName.progress)) return;
-  run.pipeline.loggerProvider.getLogger(INSTRUMENTATION_SCOPE).emit(progressRecord(totalSteps));
+  runOf(logger)?.emitEvent(progressRecord(totalSteps));
 }
