@@ -13,8 +13,8 @@ import type { TelemetryBackend } from '../telemetry/backend.js';
 import {
   Attr,
   decodeTrainingEvent,
-  EVENT_NAME_ATTRIBUTE,
   EventName,
+  eventNameOf,
   histogramRecord,
   isTrainingEventName,
 } from '../telemetry/events.js';
@@ -70,7 +70,7 @@ export class BridgeRun {
     for (const { scope, items } of scopes) {
       const logger = this.loggerFor(scope);
       for (const record of items) {
-        const eventName = eventNameOfRecord(record);
+        const eventName = eventNameOf(record);
         const time = record.timeUnixNano || record.observedTimeUnixNano;
         const timestamp = time ? hrTimeOf(time) : undefined;
         if (eventName !== undefined && isTrainingEventName(eventName)) {
@@ -153,13 +153,6 @@ export class BridgeRun {
     }
     return logger;
   }
-}
-
-/** The event name: the record's field, else the `event.name` attribute older SDKs send. */
-function eventNameOfRecord(record: OtlpLogRecord): string | undefined {
-  if (record.eventName) return record.eventName;
-  const attribute = record.attributes[EVENT_NAME_ATTRIBUTE];
-  return typeof attribute === 'string' ? attribute : undefined;
 }
 
 function count(tally: Tally, eventName: string): void {

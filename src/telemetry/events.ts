@@ -160,7 +160,9 @@ export function isTrainingEventName(name: string | undefined): boolean {
   return name !== undefined && EVENT_NAMES.has(name);
 }
 
-export function eventNameOf(record: LogRecordLike): string | undefined {
+export function eventNameOf(
+  record: Pick<LogRecordLike, 'eventName' | 'attributes'>,
+): string | undefined {
   if (record.eventName) return record.eventName;
   const attribute = record.attributes[EVENT_NAME_ATTRIBUTE];
   return typeof attribute === 'string' ? attribute : undefined;
