@@ -10,9 +10,8 @@
  *   vite-node secrets-run.ts
  */
 import { inspect } from 'node:util';
-import { ExportResultCode } from '@opentelemetry/core';
-import { type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { LoggingConfig } from '../../../src/config/logging-config.js';
 import {
   logExceptions,
@@ -22,27 +21,12 @@ import {
 import { createLogger } from '../../../src/loggers/multi-logger.js';
 import { OtlpLogger } from '../../../src/loggers/otlp-logger.js';
 import { WandbLogger } from '../../../src/loggers/wandb-logger.js';
+import { keepingBackend } from '../../support/keeping-backend.js';
 
 const env = process.env;
 const { WANDB_API_KEY, OTLP_TOKEN, BRIDGE_TOKEN, ENV_TOKEN, CALL_SECRET } = env;
 const { RUN_ROOT, GOOD_URL, BRIDGE_URL } = env;
-const spans: ReadableSpan[] = [];
-const logs: ReadableLogRecord[] = [];
-function keeper<T>(into: T[]) {
-  return {
-    export(items: T[], done: (result: { code: ExportResultCode }) => void) {
-      into.push(...items);
-      done({ code: ExportResultCode.SUCCESS });
-    },
-    forceFlush: async () => {},
-    shutdown: async () => {},
-  };
-}
-const capture = () => ({
-  name: 'capture',
-  spanProcessors: [new SimpleSpanProcessor(keeper(spans))],
-  logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: keeper(logs) })],
-});
+const { spans, logs, backend: capture } = keepingBackend();
 const pixels = { data: new Uint8Array(8 * 8 * 3).fill(9), width: 8, height: 8, channels: 3 };
 
 const config = {
