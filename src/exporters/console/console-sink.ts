@@ -9,15 +9,16 @@ import {
   supportsColorStderr,
   supportsColor as supportsColorStdout,
 } from 'chalk';
-import type {
-  ExceptionEvent,
-  HistogramEvent,
-  HparamsEvent,
-  ImageEvent,
-  MetricsEvent,
-  ProgressEvent,
-  RunEndEvent,
-  TextEvent,
+import {
+  EventName,
+  type ExceptionEvent,
+  type HistogramEvent,
+  type HparamsEvent,
+  type ImageEvent,
+  type MetricsEvent,
+  type ProgressEvent,
+  type RunEndEvent,
+  type TextEvent,
 } from '../../telemetry/events.js';
 import type { TrainingSink } from '../training-sink.js';
 import { ProgressBar } from './progress-bar.js';
@@ -76,8 +77,8 @@ export class ConsoleSink implements TrainingSink {
     const threshold = CONSOLE_LEVELS[level];
     if (threshold <= CONSOLE_LEVELS.INFO) return undefined;
     return threshold <= CONSOLE_LEVELS.ERROR
-      ? ['jepa.run.end', 'jepa.exception']
-      : ['jepa.run.end'];
+      ? [EventName.runEnd, EventName.exception]
+      : [EventName.runEnd];
   }
 
   writeMetrics(event: MetricsEvent): void {
