@@ -3,7 +3,7 @@
  * seed's (snake_case) so its YAML loads as is; docs/configuration.md is generated from here.
  */
 import { z } from 'zod';
-import { exportIntervalSchema, levelSchema, meta } from './sections/common.js';
+import { exportIntervalSchema, levelSchema, meta, seconds } from './sections/common.js';
 import { consoleSection } from './sections/console.js';
 import { otlpSection } from './sections/otlp.js';
 import { tensorboardSection } from './sections/tensorboard.js';
@@ -56,15 +56,19 @@ export const globalSchema = z.object({
     .default(64)
     .describe('Buckets of logHistogram for raw values'),
   export_interval: exportIntervalSchema,
-  flush_timeout: z
-    .number()
-    .positive()
+  flush_timeout: seconds()
     .default(10)
     .describe('Seconds a signal, crash or exit may spend flushing before the process ends anyway'),
   handle_signals: z
     .boolean()
     .default(true)
     .describe('Flush on SIGINT, SIGTERM, uncaught exceptions and beforeExit'),
+  register_global: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Make the run's OTel providers and a context manager the global ones, for scripts without an OTel SDK of their own (see docs/otel.md)",
+    ),
 });
 export type GlobalConfig = z.output<typeof globalSchema>;
 

@@ -1,10 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { LoggingConfig, parseSection } from '../../src/config/logging-config.js';
+import { configurationKeys } from '../../src/config/reference.js';
+import { MAX_SECONDS } from '../../src/config/sections/common.js';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { createLogger } from '../../src/loggers/multi-logger.js';
+import { tempDir } from '../exporters/wandb/temp-dirs.js';
+import { TEST_API_KEY } from '../exporters/wandb/wandb-python.js';
+import { FakeWandbServer } from '../support/wandb-server.js';
 
 const SEED_YAML = join(import.meta.dirname, '../fixtures/config/seed-logging.yaml');
 
@@ -123,6 +130,82 @@ describe('errors', () => {
     const error = problemsOf(() => parseSection('wandb', { api_key: 12345678901234 }));
     expect(error.message).toMatch(/wandb\.api_key/);
     expect(error.message).not.toContain('12345678901234');
+  });
+});
+
+/** Every duration key of the schema, as a path to set it. */
+const DURATIONS = [
+  'export_interval',
+  'flush_timeout',
+  'tensorboard.flush_secs',
+  'wandb.stream_interval',
+  'wandb.heartbeat_interval',
+  'wandb.request_timeout',
+  'wandb.finish_timeout',
+  'otlp.export_interval',
+  'otlp.timeout',
+];
+
+function withKey(path: string, value: unknown): Record<string, unknown> {
+  const [section, key] = path.includes('.') ? path.split('.') : [undefined, path];
+  return section ? { [section]: { [key!]: value } } : { [path]: value };
+}
+
+describe('durations', () => {
+  it('are every timing key of the schema', () => {
+    expect(configurationKeys().filter((key) => /interval|timeout|secs/.test(key))).toEqual(
+      DURATIONS,
+    );
+  });
+
+  it.each(DURATIONS.flatMap((path) => [1e308, 3e6, -1, 0].map((value) => [path, value] as const)))(
+    '%s: %s is refused, naming the key and the range Node can schedule',
+    (path, value) => {
+      const error = problemsOf(() => LoggingConfig.fromDict(withKey(path, value), { env: {} }));
+      expect(error.problems).toHaveLength(1);
+      expect(error.message).toContain(
+        `${path}: expected seconds from 0.01 to 86400 (a day), got number ${value}`,
+      );
+    },
+  );
+
+  it('at their maximum, every timer is scheduled: no TimeoutOverflowWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
+    // An OTLP receiver that takes everything (an empty body is an empty ExportResponse).
+    const receiver = createServer((request, response) => {
+      request.resume().on('end', () => response.end());
+    }).listen(0);
+    await new Promise((resolve) => receiver.once('listening', resolve));
+    const { port } = receiver.address() as { port: number };
+    try {
+      const dir = tempDir('durations');
+      const config: Record<string, unknown> = {
+        backends: ['tensorboard', 'wandb', 'otlp'],
+        handle_signals: false,
+        tensorboard: { log_dir: dir },
+        wandb: { mode: 'online', dir, base_url: server.url, api_key: TEST_API_KEY },
+        otlp: { endpoint: `http://127.0.0.1:${port}` },
+      };
+      for (const path of DURATIONS) {
+        const [section, key] = path.split('.');
+        if (key) (config[section!] as Record<string, unknown>)[key] = MAX_SECONDS;
+        else config[path] = MAX_SECONDS;
+      }
+      const logger = createLogger(config, {
+        env: { HOME: dir },
+        diagnostics: new CollectingDiagnostics(),
+      });
+      logger.logMetrics({ loss: 1 }, 0);
+      await logger.finish();
+    } finally {
+      process.off('warning', onWarning);
+      server.close();
+      receiver.close();
+    }
+    expect(warnings.map((warning) => warning.name)).not.toContain('TimeoutOverflowWarning');
   });
 });
 

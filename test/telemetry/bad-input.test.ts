@@ -86,6 +86,16 @@ const cases: Record<string, Case> = {
     expect(rows[0]?.values).toEqual({ 'train/loss': 1, 'train/inner/acc': 0.5 });
     expect(instruments.get('train/loss')).toBe(1);
   },
+  'the same key twice in a row (nested and flat)': async () => {
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics({ train: { loss: 1 }, 'train/loss': 2, ok: 1 }, 0);
+      l.logMetrics({ train: { loss: 3 }, 'train/loss': null, ok: 1 }, 1);
+    });
+    expect(rows.map((row) => row.values)).toEqual([{ 'train/loss': 2, ok: 1 }, { ok: 1 }]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/'train\/loss' was dropped: its value is null/),
+    ]);
+  },
   'array value': async () => {
     const { rows, warnings } = await logged((l) =>
       l.logMetrics({ hist: [1, 2], typed: new Float32Array(2), ok: 1 }, 0),
@@ -212,6 +222,15 @@ const cases: Record<string, Case> = {
     ).toThrow(
       /2 problems[\s\S]*flush_timeout: expected number, got string "soon"[\s\S]*tensorboard\.log_images: expected boolean, got string "yes"/,
     );
+  },
+  'config duration out of range (`wandb.stream_interval: 3e6`, `-1`)': () => {
+    for (const value of [3e6, -1]) {
+      expect(() =>
+        LoggingConfig.fromDict({ wandb: { stream_interval: value } }, { env: {} }),
+      ).toThrow(
+        `wandb.stream_interval: expected seconds from 0.01 to 86400 (a day), got number ${value}`,
+      );
+    }
   },
   'malformed YAML': () => {
     const file = join(import.meta.dirname, '../fixtures/config/malformed.yaml');

@@ -21,9 +21,22 @@ export const logFrequencySchema = z
   .default(1)
   .describe('Write each metric key at most once every N steps (1 writes every row)');
 
-export const exportIntervalSchema = z
-  .number()
-  .positive()
+/**
+ * Bounds of every duration key, in seconds. Node schedules a timer of at most 2^31-1 ms (24.8
+ * days) and fires a longer one after 1 ms, with a TimeoutOverflowWarning, so a stream interval of
+ * 3e6 s would send a request every millisecond; a day is longer than any interval or timeout a run
+ * needs. Below 10 ms a timer is mostly scheduling noise.
+ */
+export const MIN_SECONDS = 0.01;
+export const MAX_SECONDS = 86_400;
+
+/** A duration in seconds, refused with its range when Node could not schedule it. */
+export function seconds() {
+  const error = `expected seconds from ${MIN_SECONDS} to ${MAX_SECONDS} (a day)`;
+  return z.number().min(MIN_SECONDS, { error }).max(MAX_SECONDS, { error });
+}
+
+export const exportIntervalSchema = seconds()
   .default(60)
   .describe(
     "Seconds between collections of instruments that are not the run's own (runtime, host, user metrics)",

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { meta } from './common.js';
+import { meta, seconds } from './common.js';
 
 export const otlpSection = z.object({
   endpoint: meta(z.string().url().optional(), { otelEnv: 'OTEL_EXPORTER_OTLP_ENDPOINT' }).describe(
@@ -12,12 +12,12 @@ export const otlpSection = z.object({
     otelEnv: 'OTEL_EXPORTER_OTLP_HEADERS',
     secret: true,
   }).describe('Extra HTTP headers, e.g. an Authorization token'),
-  export_interval: meta(z.number().positive().optional(), {
+  export_interval: meta(seconds().optional(), {
     otelEnv: 'OTEL_METRIC_EXPORT_INTERVAL',
   }).describe(
     'Seconds between metric exports (default 10; the environment variable is in milliseconds)',
   ),
-  timeout: meta(z.number().positive().optional(), {
+  timeout: meta(seconds().optional(), {
     otelEnv: 'OTEL_EXPORTER_OTLP_TIMEOUT',
   }).describe('Seconds before an export request is abandoned (default 10)'),
   max_queue_size: z

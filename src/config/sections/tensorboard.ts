@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allRanksSchema, logFrequencySchema } from './common.js';
+import { allRanksSchema, logFrequencySchema, seconds } from './common.js';
 
 export const tensorboardSection = z.object({
   log_dir: z
@@ -15,9 +15,7 @@ export const tensorboardSection = z.object({
     .default(true)
     .describe('Write logImage calls (a batch as <tag>, <tag>/1, <tag>/2, ...)'),
   log_histograms: z.boolean().default(true).describe('Write logHistogram calls'),
-  flush_secs: z
-    .number()
-    .positive()
+  flush_secs: seconds()
     .default(5)
     .describe(
       'Seconds between flushes of the event file to disk (also flushed at finish and exit)',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allRanksSchema, logFrequencySchema, meta } from './common.js';
+import { allRanksSchema, logFrequencySchema, meta, seconds } from './common.js';
 
 export const wandbSection = z.object({
   project: meta(z.string().min(1).optional(), { env: 'WANDB_PROJECT' }).describe(
@@ -50,24 +50,16 @@ export const wandbSection = z.object({
       "Per metric key, the summary to keep instead of the last value: any of 'min', 'max', " +
         "'mean', 'last' (as W&B's define_metric summary)",
     ),
-  stream_interval: z
-    .number()
-    .positive()
+  stream_interval: seconds()
     .default(15)
     .describe('Seconds between file_stream data requests (W&B rate-limits more frequent ones)'),
-  heartbeat_interval: z
-    .number()
-    .positive()
+  heartbeat_interval: seconds()
     .default(30)
     .describe('Seconds without a file_stream request after which an empty one is sent'),
-  request_timeout: z
-    .number()
-    .positive()
+  request_timeout: seconds()
     .default(60)
     .describe('Seconds one HTTP request may take before it is abandoned and retried'),
-  finish_timeout: z
-    .number()
-    .positive()
+  finish_timeout: seconds()
     .default(120)
     .describe(
       'Seconds finish() may spend sending what is left; the rest stays in the run directory for `wandb sync`',
