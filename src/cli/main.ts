@@ -40,7 +40,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (args) => (await import('./demo.js')).runDemo(args),
   },
   'validate-config': {
-    args: 'FILE',
+    args: '[--strict] FILE',
     summary: 'check a logging config: every problem, then the resolved settings',
     usage: async () => (await import('./validate-config.js')).VALIDATE_CONFIG_USAGE,
     run: async (args) => (await import('./validate-config.js')).runValidateConfig(args),

@@ -1,21 +1,35 @@
 /**
- * `jepa-loggers validate-config FILE`: loads a logging configuration as `createLogger` would and
- * prints every problem (file, line, suggestion), then the resolved configuration with secrets
- * masked. Exit code 1 when the configuration cannot be used, 0 otherwise (warnings included).
+ * `jepa-loggers validate-config [--strict] FILE`: loads a logging configuration as `createLogger`
+ * would in this environment and prints every error and every warning (file, line, suggestion),
+ * then the resolved configuration with secrets masked. Exit code 1 when the configuration cannot
+ * be used (or, with `--strict`, has warnings), 2 for bad arguments, 0 otherwise.
  */
+import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { ConfigError, formatProblem } from '../config/errors.js';
+import { ConfigError, type ConfigProblem, formatProblem } from '../config/errors.js';
 import { LoggingConfig } from '../config/logging-config.js';
 import { sectionSchemas } from '../config/schema.js';
 import { CollectingDiagnostics } from '../diagnostics.js';
+import { missingApiKey, wandbApiKey, wandbMode } from '../exporters/wandb/wandb-backend.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
 import '../loggers/builtins.js';
 
-export const VALIDATE_CONFIG_USAGE = `Usage: jepa-loggers validate-config FILE
+export const VALIDATE_CONFIG_USAGE = `Usage: jepa-loggers validate-config [--strict] FILE
 
-Checks a logging configuration (YAML; its logging: section when it has one), prints every
-problem with its file, line and a suggestion, then the resolved configuration with defaults and
-environment variables filled in and secrets masked.
+Checks a logging configuration (YAML; its logging: section when it has one) as createLogger
+would in this environment. Prints every error and every warning (an unknown key, ignored) with
+its file, line and a suggestion, then the resolved configuration with defaults and environment
+variables filled in and secrets masked (a key is never printed).
+
+A wandb backend in online mode needs an API key, from any of: WANDB_API_KEY, wandb.api_key in
+the configuration, or ~/.netrc (where \`wandb login\` saves it); without one it is an error.
+
+Options:
+  --strict     warnings fail too
+  -h, --help   this text
+
+Exit code: 0 the configuration can be used, 1 it cannot (or has warnings, with --strict),
+2 bad arguments.
 `;
 
 /** Where the command writes: stdout and stderr, or anything with `write` in tests. */
@@ -23,28 +37,83 @@ export interface Output {
   write(text: string): unknown;
 }
 
-export function runValidateConfig(
-  args: readonly string[],
-  out: Output = process.stdout,
-  err: Output = process.stderr,
-): number {
-  const [file, ...extra] = args;
-  if (!file || file === '--help' || file === '-h' || extra.length > 0) {
-    (file === '--help' || file === '-h' ? out : err).write(VALIDATE_CONFIG_USAGE);
-    return file === '--help' || file === '-h' ? 0 : 2;
-  }
-  const diagnostics = new CollectingDiagnostics();
-  const customBackends = LoggerRegistry.names().filter((name) => !(name in sectionSchemas));
-  let config: LoggingConfig;
+export interface ValidateConfigIo {
+  readonly out?: Output;
+  readonly err?: Output;
+  /** Where environment variables (WANDB_API_KEY, NETRC, HOME, ...) are read. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function runValidateConfig(args: readonly string[], io: ValidateConfigIo = {}): number {
+  const out = io.out ?? process.stdout;
+  const err = io.err ?? process.stderr;
+  const env = io.env ?? process.env;
+  let parsed: ReturnType<typeof parseOptions>;
   try {
-    config = LoggingConfig.fromYaml(file, { diagnostics, customBackends });
+    parsed = parseOptions(args);
+  } catch (error) {
+    err.write(`validate-config: ${(error as Error).message}\n\n${VALIDATE_CONFIG_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    out.write(VALIDATE_CONFIG_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    err.write(`validate-config: name one configuration file\n\n${VALIDATE_CONFIG_USAGE}`);
+    return 2;
+  }
+  const file = positionals[0]!;
+  const customBackends = LoggerRegistry.names().filter((name) => !(name in sectionSchemas));
+  let config: LoggingConfig | undefined;
+  let errors: readonly ConfigProblem[];
+  let warnings: readonly ConfigProblem[];
+  try {
+    // The warnings are printed below with the errors; the diagnostics would print them again.
+    config = LoggingConfig.fromYaml(file, {
+      env,
+      diagnostics: new CollectingDiagnostics(),
+      customBackends,
+    });
+    errors = environmentProblems(config, env);
+    warnings = config.warnings;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) err.write(`error: ${formatProblem(problem)}\n`);
-    err.write(`${file}: ${error.problems.length} error(s); the configuration cannot be used\n`);
+    errors = error.problems;
+    warnings = error.warnings;
+  }
+  for (const problem of errors) err.write(`error: ${formatProblem(problem)}\n`);
+  for (const warning of warnings) err.write(`warning: ${formatProblem(warning)}\n`);
+  if (config) {
+    out.write(`# ${file}: resolved configuration (secrets masked)\n${stringify(config.toDict())}`);
+  }
+  const counts = `${errors.length} error(s), ${warnings.length} warning(s)`;
+  if (errors.length > 0) {
+    err.write(`${file}: ${counts}; the configuration cannot be used\n`);
     return 1;
   }
-  for (const warning of config.warnings) err.write(`warning: ${formatProblem(warning)}\n`);
-  out.write(`# ${file}: resolved configuration (secrets masked)\n${stringify(config.toDict())}`);
+  if (values.strict && warnings.length > 0) {
+    err.write(`${file}: ${counts}; --strict makes warnings fail\n`);
+    return 1;
+  }
   return 0;
+}
+
+function parseOptions(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      strict: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+/** What the configuration lacks in this environment that createLogger would throw for. */
+function environmentProblems(config: LoggingConfig, env: NodeJS.ProcessEnv): ConfigProblem[] {
+  const wandb = config.section('wandb');
+  const online = config.backends.includes('wandb') && wandbMode(wandb.mode) === 'online';
+  return online && !wandbApiKey(wandb, env) ? [{ ...missingApiKey(wandb), file: config.file }] : [];
 }

@@ -15,9 +15,15 @@ export function formatProblem(problem: ConfigProblem): string {
   return `${where}${problem.path ? `${problem.path}: ` : ''}${problem.message}${hint}`;
 }
 
-/** A configuration that cannot be used; lists every problem found, not only the first. */
+/**
+ * A configuration that cannot be used; lists every problem found, not only the first, and the
+ * warnings found with them (so `validate-config` can print those too).
+ */
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
+  constructor(
+    readonly problems: readonly ConfigProblem[],
+    readonly warnings: readonly ConfigProblem[] = [],
+  ) {
     super(
       problems.length === 1
         ? `Invalid logging configuration: ${formatProblem(problems[0]!)}`

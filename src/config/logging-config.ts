@@ -194,7 +194,7 @@ export class LoggingConfig {
       }
     }
 
-    if (problems.length > 0 || !global) throw new ConfigError(problems);
+    if (problems.length > 0 || !global) throw new ConfigError(problems, warnings);
     for (const warning of warnings) diagnostics.warning(`config: ${formatProblem(warning)}`);
     return new LoggingConfig(global, sections, warnings, yaml?.file);
   }

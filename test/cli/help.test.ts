@@ -23,7 +23,7 @@ const COMMANDS: Record<string, readonly string[]> = {
     '--help',
   ],
   demo: ['--config', '--help'],
-  'validate-config': ['FILE'],
+  'validate-config': ['--strict', '--help', 'FILE'],
   'wandb-sync': [
     '--include-online',
     '--include-synced',

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError } from '../../config/errors.js';
+import { ConfigError, type ConfigProblem } from '../../config/errors.js';
 import type { WandbSection } from '../../config/sections/wandb.js';
 import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { TelemetryBackend } from '../../telemetry/backend.js';
@@ -49,20 +49,8 @@ export function wandbBackend(
   const { identity } = context;
   if (mode === 'disabled' || (identity.rank !== 0 && !section.all_ranks)) return { name: 'wandb' };
   const baseUrl = section.base_url ?? DEFAULT_BASE_URL;
-  const apiKey =
-    mode === 'online'
-      ? (section.api_key ?? netrcPassword(new URL(baseUrl).hostname, context.env))
-      : undefined;
-  if (mode === 'online' && !apiKey) {
-    throw new ConfigError([
-      {
-        path: 'wandb.api_key',
-        message:
-          `W&B online mode needs an API key for ${baseUrl}: set WANDB_API_KEY (or wandb.api_key), ` +
-          "run `wandb login`, or use mode 'offline' and `wandb sync` later",
-      },
-    ]);
-  }
+  const apiKey = mode === 'online' ? wandbApiKey(section, context.env) : undefined;
+  if (mode === 'online' && !apiKey) throw new ConfigError([missingApiKey(section)]);
   const run = runInfo(section, identity);
   const root = section.dir ?? context.cwd ?? process.cwd();
   let writer: RunWriter | undefined;
@@ -105,6 +93,26 @@ export function wandbBackend(
       exportIntervalMillis: context.exportIntervalMillis,
     }),
     logModel: (model, name, aliases) => sink.logModel(model, name, aliases),
+  };
+}
+
+/**
+ * The API key of an online run: `api_key` (which WANDB_API_KEY fills), else the one `wandb login`
+ * saved in netrc for the server's host.
+ */
+export function wandbApiKey(section: WandbSection, env: NodeJS.ProcessEnv): string | undefined {
+  const baseUrl = section.base_url ?? DEFAULT_BASE_URL;
+  return section.api_key ?? netrcPassword(new URL(baseUrl).hostname, env);
+}
+
+/** The problem of an online run without an API key: the three ways to give one, and offline. */
+export function missingApiKey(section: WandbSection): ConfigProblem {
+  return {
+    path: 'wandb.api_key',
+    message:
+      `W&B online mode needs an API key for ${section.base_url ?? DEFAULT_BASE_URL}: ` +
+      'set WANDB_API_KEY, set wandb.api_key in the configuration, or run `wandb login` ' +
+      "(it saves the key in ~/.netrc); or use mode 'offline' and `wandb sync` later",
   };
 }
 
