@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AggregationTemporality,
@@ -235,6 +236,30 @@ const cases: Record<string, Case> = {
   'malformed YAML': () => {
     const file = join(import.meta.dirname, '../fixtures/config/malformed.yaml');
     expect(() => LoggingConfig.fromYaml(file)).toThrow(/malformed\.yaml:3: malformed YAML/);
+  },
+  'YAML key given twice in a mapping': () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'jepa-bad-input-')), 'twice.yaml');
+    writeFileSync(file, 'logging:\n  level: INFO\n  level: DEBUG\n');
+    expect(() => LoggingConfig.fromYaml(file)).toThrow(
+      `${file}:3: malformed YAML: the key 'level' is given twice (first on line 2)`,
+    );
+  },
+  'configuration past the size limits (a 50 MB file, 80,000 keys)': () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-bad-input-'));
+    const file = (name: string, keys: number, tail = '') => {
+      const lines = Array.from({ length: keys }, (_, i) => `  k${i}: ${i}`);
+      writeFileSync(join(dir, name), `logging:\n${lines.join('\n')}\n${tail}`);
+      return join(dir, name);
+    };
+    expect(() => LoggingConfig.fromYaml(file('big.yaml', 1, 'x'.repeat(50_000_000)))).toThrow(
+      /big\.yaml: the configuration has \d+ characters; at most 1048576 are read/,
+    );
+    expect(() => LoggingConfig.fromYaml(file('keys.yaml', 80_000))).toThrow(
+      /keys\.yaml: the configuration has \d+ characters; at most 1048576 are read/,
+    );
+    expect(() => LoggingConfig.fromYaml(file('wide.yaml', 10_001))).toThrow(
+      /wide\.yaml:2: a mapping of 10001 keys; at most 10000 are read/,
+    );
   },
   'missing config file': () => {
     expect(() => LoggingConfig.fromYaml('missing.yaml')).toThrow(
