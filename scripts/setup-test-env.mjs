@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCollector } from './build-collector.mjs';
+import { installNode, NODE_MAJORS } from './node-binaries.mjs';
 import { cacheDir, repoRoot, venvBin, venvDir } from './test-env.mjs';
 
 function run(command, args, options = {}) {
@@ -43,3 +44,4 @@ mkdirSync(cacheDir(), { recursive: true });
 pythonVenv();
 debianPackages();
 buildCollector();
+for (const major of NODE_MAJORS) installNode(major);

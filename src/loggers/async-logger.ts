@@ -97,7 +97,7 @@ export class AsyncLogger extends LoggerWrapper {
   private scheduled: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly warner: OnceWarner;
-  private readonly droppedCounter: Counter | undefined;
+  private readonly droppedCounters: Counter[] = [];
   private finishing: Promise<void> | undefined;
 
   /**
@@ -124,10 +124,14 @@ export class AsyncLogger extends LoggerWrapper {
     this.seconds = new Array(this.bufferSize);
     this.steps = new Float64Array(this.bufferSize);
     this.warner = new OnceWarner(this.logger);
-    this.droppedCounter = runOf(base)?.meter?.createCounter('jepa.async_logger.dropped', {
-      unit: '{call}',
-      description: 'logging calls an AsyncLogger dropped: its buffer was full',
-    });
+    runOf(base)?.meters.each((meter) =>
+      this.droppedCounters.push(
+        meter.createCounter('jepa.async_logger.dropped', {
+          unit: '{call}',
+          description: 'logging calls an AsyncLogger dropped: its buffer was full',
+        }),
+      ),
+    );
     this.timer = setInterval(() => this.tick(), this.flushInterval * 1000);
     this.timer.unref();
     this.takeOverExitHooks(base);
@@ -330,7 +334,7 @@ export class AsyncLogger extends LoggerWrapper {
     const fresh = this.dropped - this.droppedReported;
     if (fresh > 0) {
       this.droppedReported = this.dropped;
-      this.droppedCounter?.add(fresh);
+      for (const counter of this.droppedCounters) counter.add(fresh);
       this.logger.warning(
         `AsyncLogger: ${fresh} logging calls dropped ${final ? 'before finish' : `in the last ${this.flushInterval} s`} ` +
           `(buffer of ${this.bufferSize} full: the backend is slower than the logging); ` +

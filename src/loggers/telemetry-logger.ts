@@ -5,6 +5,7 @@
 import { LoggingConfig } from '../config/logging-config.js';
 import type { GlobalConfig } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import type { OTelProviders } from '../telemetry/app-providers.js';
 import type { TelemetryBackend } from '../telemetry/backend.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { HistogramInput, ImageInput } from '../telemetry/media.js';
@@ -24,6 +25,15 @@ export interface TelemetryLoggerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** More OTel backends beside the logger's own: your exporters, or in-memory ones in tests. */
   readonly backends?: readonly TelemetryBackend[];
+  /**
+   * Your application's tracer provider, when it is not the registered global one: decorated
+   * spans go to it. A registered global provider (a started `NodeSDK`) is found without this.
+   */
+  readonly tracerProvider?: OTelProviders['tracerProvider'];
+  /** Your application's meter provider: every metric key is an instrument of its meter. */
+  readonly meterProvider?: OTelProviders['meterProvider'];
+  /** Your application's logger provider: training events are emitted on it. */
+  readonly loggerProvider?: OTelProviders['loggerProvider'];
 }
 
 /** What a backend factory gets to build its exporters. */
@@ -72,6 +82,12 @@ export class TelemetryLogger extends BaseLogger {
       diagnostics,
       instruments: settings.instruments,
       histogramBins: settings.histogram_bins,
+      registerGlobally: settings.register_global,
+      providers: {
+        tracerProvider: options.tracerProvider,
+        meterProvider: options.meterProvider,
+        loggerProvider: options.loggerProvider,
+      },
     });
     trackRun(this, {
       handleSignals: settings.handle_signals,

@@ -11,8 +11,8 @@
  * CPU's caches), at several times the cost of the same rows written in a batch.
  */
 
-import type { Context } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { type Context, context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type {
   LogRecordExporter,
   LogRecordProcessor,
@@ -117,6 +117,11 @@ export class TrainingEventProcessor implements LogRecordProcessor {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    // As the SDK's own processors do: what an exporter does (W&B's requests) is never traced.
+    context.with(suppressTracing(context.active()), () => this.export(batch));
+  }
+
+  private export(batch: ReadableLogRecord[]): void {
     for (const exporter of this.options.exporters) {
       try {
         exporter.export(batch, (result) => {

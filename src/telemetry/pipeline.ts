@@ -1,14 +1,16 @@
 /**
- * One run's OTel providers (metrics, logs, traces), assembled from its backends.
+ * One run's own OTel providers (metrics, logs, traces), assembled from its backends. They are
+ * private to the run unless it is asked to register them globally (`register_global`); the
+ * application's own providers are found apart (see `AppProviders`).
  */
 import { context, metrics, trace } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Resource } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { DiagnosticLogger } from '../diagnostics.js';
+import { globalLogsApi, markOwnProvider } from './app-providers.js';
 import type { TelemetryBackend } from './backend.js';
 import { TrainingEventProcessor } from './event-processor.js';
 import type { RecordOrigin } from './events.js';
@@ -30,7 +32,7 @@ export class TelemetryPipeline {
   /** The run's own instruments, read only by the backends that export them (OTLP). */
   readonly runMeterProvider: MeterProvider;
   readonly loggerProvider: LoggerProvider;
-  readonly tracerProvider: BasicTracerProvider;
+  readonly tracerProvider: TracerProvider;
   /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
   readonly exportsRunInstruments: boolean;
   /**
@@ -82,7 +84,7 @@ export class TelemetryPipeline {
     const runReaders = backends.flatMap((b) => b.runMetricReaders ?? []);
     this.runMeterProvider = new MeterProvider({ resource, readers: runReaders });
     this.exportsRunInstruments = runReaders.length > 0;
-    this.tracerProvider = new BasicTracerProvider({
+    this.tracerProvider = new TracerProvider({
       resource,
       spanProcessors: backends.flatMap((b) => b.spanProcessors ?? []),
     });
@@ -98,16 +100,33 @@ export class TelemetryPipeline {
   }
 
   /**
-   * Makes these providers the global ones, where no other SDK has claimed them, so that the
-   * user's own instrumentation (runtime metrics, other libraries' spans) reaches the same
-   * backends. A context manager is installed if none is, so spans nest across `await`.
+   * Makes these providers the global ones (`register_global`), for scripts without an OTel SDK of
+   * their own: the user's own instrumentation (runtime metrics, other libraries' spans) then
+   * reaches the same backends. A context manager is installed if none is, so spans nest across
+   * `await`. A global another SDK (or run) holds is left to it, with a warning naming it: true
+   * when all three were registered.
    */
-  registerGlobally(): void {
+  registerGlobally(): boolean {
+    const logs = globalLogsApi();
+    for (const provider of [this.meterProvider, this.tracerProvider, this.loggerProvider]) {
+      markOwnProvider(provider);
+    }
     this.globals.metrics = metrics.setGlobalMeterProvider(this.meterProvider);
     this.globals.trace = trace.setGlobalTracerProvider(this.tracerProvider);
     this.globals.logs = logs.setGlobalLoggerProvider(this.loggerProvider) === this.loggerProvider;
+    const refused = Object.entries(this.globals)
+      .filter(([, registered]) => !registered)
+      .map(([signal]) => signal);
+    if (refused.length > 0) {
+      this.diagnostics.warning(
+        `register_global: the global OTel ${refused.join(', ')} provider${refused.length > 1 ? 's are' : ' is'} ` +
+          'already set (by your OTel SDK or another run) and stays with its owner; this run did ' +
+          'not register its own',
+      );
+    }
     const contextManager = new AsyncLocalStorageContextManager();
     if (!context.setGlobalContextManager(contextManager.enable())) contextManager.disable();
+    return refused.length === 0;
   }
 
   /** Writes queued training events to the step-aware exporters now, synchronously (process exit). */
@@ -129,7 +148,7 @@ export class TelemetryPipeline {
     // Free the globals this run holds for the next run of this process.
     if (this.globals.metrics) metrics.disable();
     if (this.globals.trace) trace.disable();
-    if (this.globals.logs) logs.disable();
+    if (this.globals.logs) globalLogsApi().disable();
     Object.assign(this.globals, { metrics: false, trace: false, logs: false });
     // Queued events reach the step-aware sinks first, so that the final metric collection places
     // other instruments at the latest step; then all providers shut down at once, so that a slow

@@ -17,7 +17,6 @@ import {
   type Attributes,
   type Counter,
   type Histogram,
-  type Meter,
   type MeterProvider,
   metrics,
   type Span,
@@ -25,7 +24,9 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { activeContext, withActiveContext } from './call-context.js';
 import { Attr, type ExceptionInfo, exceptionRecord } from './events.js';
+import { RunMeters } from './instruments.js';
 import { INSTRUMENTATION_SCOPE } from './pipeline.js';
 import type { TrainingRun } from './training-run.js';
 
@@ -46,21 +47,27 @@ export class CallTelemetry {
   private static readonly byRun = new WeakMap<TrainingRun, CallTelemetry>();
   private static readonly byGlobalProvider = new WeakMap<MeterProvider, CallTelemetry>();
 
-  private readonly duration: Histogram | undefined;
-  private readonly exceptions: Counter | undefined;
+  private readonly durations: Histogram[] = [];
+  private readonly exceptions: Counter[] = [];
 
   private constructor(
-    meter: Meter | undefined,
+    meters: RunMeters,
     private readonly run: TrainingRun | undefined,
   ) {
-    this.duration = meter?.createHistogram(CALL_DURATION, {
-      unit: 's',
-      description: 'duration of instrumented calls (decorated functions)',
-      advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS },
-    });
-    this.exceptions = meter?.createCounter(CALL_EXCEPTIONS, {
-      unit: '{exception}',
-      description: 'exceptions that escaped instrumented calls',
+    meters.each((meter) => {
+      this.durations.push(
+        meter.createHistogram(CALL_DURATION, {
+          unit: 's',
+          description: 'duration of instrumented calls (decorated functions)',
+          advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS },
+        }),
+      );
+      this.exceptions.push(
+        meter.createCounter(CALL_EXCEPTIONS, {
+          unit: '{exception}',
+          description: 'exceptions that escaped instrumented calls',
+        }),
+      );
     });
   }
 
@@ -73,20 +80,22 @@ export class CallTelemetry {
       const provider = metrics.getMeterProvider();
       let global = CallTelemetry.byGlobalProvider.get(provider);
       if (!global) {
-        global = new CallTelemetry(provider.getMeter(INSTRUMENTATION_SCOPE), undefined);
+        const meters = new RunMeters();
+        meters.add(provider.getMeter(INSTRUMENTATION_SCOPE));
+        global = new CallTelemetry(meters, undefined);
         CallTelemetry.byGlobalProvider.set(provider, global);
       }
       return global;
     }
     let telemetry = CallTelemetry.byRun.get(run);
     if (!telemetry) {
-      telemetry = new CallTelemetry(run.meter, run);
+      telemetry = new CallTelemetry(run.meters, run);
       CallTelemetry.byRun.set(run, telemetry);
     }
     return telemetry;
   }
 
-  /** The run's tracer, or the global one as it is now (an application may set it up late). */
+  /** The run's tracer (the app's when it has one), or the global one as it is now. */
   get tracer(): Tracer {
     return this.run ? this.run.tracer : trace.getTracer(INSTRUMENTATION_SCOPE);
   }
@@ -104,7 +113,9 @@ export class CallTelemetry {
     call: () => T,
     settle: (span: Span, outcome: CallOutcome, seconds: number) => void,
   ): T {
-    return this.tracer.startActiveSpan(name, { attributes }, (span) => {
+    const parent = activeContext();
+    const span = this.tracer.startSpan(name, { attributes }, parent);
+    return withActiveContext(trace.setSpan(parent, span), () => {
       const start = performance.now();
       const end = (outcome: CallOutcome) => {
         try {
@@ -139,10 +150,12 @@ export class CallTelemetry {
   }
 
   recordDuration(name: string, seconds: number, outcome: CallOutcome): void {
-    this.duration?.record(seconds, {
+    if (this.durations.length === 0) return;
+    const attributes = {
       [Attr.functionName]: name,
       ...(outcome.failed ? { [ERROR_TYPE]: exceptionInfo(outcome.error).type } : {}),
-    });
+    };
+    for (const duration of this.durations) duration.record(seconds, attributes);
   }
 
   /**
@@ -152,7 +165,8 @@ export class CallTelemetry {
    */
   reportException(name: string, error: unknown): boolean {
     const info = exceptionInfo(error, name);
-    this.exceptions?.add(1, { [Attr.functionName]: name, [Attr.exceptionType]: info.type });
+    const attributes = { [Attr.functionName]: name, [Attr.exceptionType]: info.type };
+    for (const exceptions of this.exceptions) exceptions.add(1, attributes);
     const run = this.run;
     return run?.emitEvent(exceptionRecord(Math.max(run.step, 0), info)) ?? false;
   }

@@ -1,19 +1,23 @@
 /**
  * A training run on OTel: the provider set its backends share, its identity and its step. Every
  * logger class that writes through OTel (console, TensorBoard, W&B, OTLP, multi) owns one.
+ * Beside its own backends, a run sends its spans, instruments and training events to the
+ * application's OTel providers, when it has some (see `AppProviders`).
  *
- * `logMetrics` is the hot path. Per key it does one map lookup, one instrument record (only when a
- * backend exports the run's instruments; a variable write for a gauge) and one property write;
- * per row, one step-gauge record
- * and one log record (a ready-made one when only step-aware exporters read rows, see
- * `TelemetryPipeline.directEvents`). Everything else (formatting, encoding, I/O) happens in the
- * exporters, later.
+ * `logMetrics` is the hot path. Per key it does one map lookup, one instrument record (a
+ * variable write for a gauge, however many meters read it) and one property write; per row, one
+ * step-gauge record and one log record for the run's backends (a ready-made one when only
+ * step-aware exporters read rows, see `TelemetryPipeline.directEvents`), and one for the
+ * application's logger when there is one. Everything else (formatting, encoding, I/O) happens in
+ * the exporters, later.
  */
-import { context, type Meter, type Tracer, trace } from '@opentelemetry/api';
+import { type Tracer, trace } from '@opentelemetry/api';
 import type { AnyValue, Logger, LogRecord } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, OnceWarner } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
+import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
 import type { TelemetryBackend } from './backend.js';
+import { activeContext } from './call-context.js';
 import {
   Attr,
   EventName,
@@ -25,7 +29,13 @@ import {
   runEndRecord,
   textRecord,
 } from './events.js';
-import { type InstrumentKind, latestValueGauge, MetricKeyTable } from './instruments.js';
+import {
+  type InstrumentKind,
+  latestValueGauge,
+  MetricKeyTable,
+  type RecordValue,
+  RunMeters,
+} from './instruments.js';
 import { encodeImages, type HistogramInput, histogramOf, type ImageInput } from './media.js';
 import { INSTRUMENTATION_SCOPE, TelemetryPipeline } from './pipeline.js';
 import { runResource } from './resource.js';
@@ -39,8 +49,13 @@ export interface TrainingRunOptions {
   readonly instruments?: Readonly<Record<string, InstrumentKind>>;
   /** Buckets of `logHistogram` for raw values. Default 64. */
   readonly histogramBins?: number;
-  /** Make the providers global where no other SDK has (default true). */
+  /**
+   * Make the run's own providers (and a context manager) the global ones, where no other SDK
+   * has: for scripts without an OTel SDK of their own. Default false.
+   */
   readonly registerGlobally?: boolean;
+  /** The application's providers; the ones registered globally are found without this. */
+  readonly providers?: OTelProviders;
 }
 
 export interface FinishOptions {
@@ -55,18 +70,20 @@ export const STEP_GAUGE = 'jepa.step';
 export class TrainingRun {
   readonly identity: RunIdentity;
   readonly pipeline: TelemetryPipeline;
-  readonly tracer: Tracer;
+  /** The meters of the run's instruments: its own when a backend exports them, the app's. */
+  readonly meters = new RunMeters();
+  private readonly app: AppProviders;
+  private readonly ownTracer: Tracer;
   private readonly events: Logger;
   private readonly keys: MetricKeyTable;
-  private readonly recordStep: ((step: number) => void) | undefined;
+  private readonly recordStep: RecordValue;
   private readonly warner: OnceWarner;
   private readonly emitsRows: boolean;
-  /** False when no backend reads rows at all: `logMetrics` then only tracks the step. */
-  private readonly rowsConsumed: boolean;
   private latestStep = -1;
   private finishing: Promise<void> | undefined;
 
   constructor(private readonly options: TrainingRunOptions) {
+    checkProviders(options.providers ?? {});
     this.identity = options.identity;
     this.warner = new OnceWarner(options.diagnostics);
     this.pipeline = new TelemetryPipeline({
@@ -74,23 +91,32 @@ export class TrainingRun {
       backends: options.backends,
       diagnostics: options.diagnostics,
     });
-    if (options.registerGlobally ?? true) this.pipeline.registerGlobally();
-    const meter = this.meter;
-    this.recordStep = meter
-      ? latestValueGauge(meter, STEP_GAUGE, 'training step of the latest row')
-      : undefined;
-    this.keys = new MetricKeyTable({ meter, kinds: options.instruments, warner: this.warner });
+    const holdsGlobals = options.registerGlobally === true && this.pipeline.registerGlobally();
+    if (this.pipeline.exportsRunInstruments) {
+      this.meters.add(this.pipeline.runMeterProvider.getMeter(INSTRUMENTATION_SCOPE));
+    }
+    this.recordStep = latestValueGauge(this.meters, STEP_GAUGE, 'training step of the latest row');
+    this.keys = new MetricKeyTable({
+      meters: this.meters,
+      kinds: options.instruments,
+      warner: this.warner,
+    });
     this.events = this.pipeline.loggerProvider.getLogger(INSTRUMENTATION_SCOPE);
-    this.tracer = this.pipeline.tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
+    this.ownTracer = this.pipeline.tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
     this.emitsRows = this.pipeline.consumesEvent(EventName.metrics);
-    this.rowsConsumed = this.emitsRows || this.pipeline.exportsRunInstruments;
+    this.app = new AppProviders(
+      INSTRUMENTATION_SCOPE,
+      options.providers ?? {},
+      !holdsGlobals,
+      (meter) => this.meters.add(meter),
+    );
+    this.app.refresh();
   }
 
-  /** The meter of the run's own instruments; undefined when no backend exports them. */
-  get meter(): Meter | undefined {
-    return this.pipeline.exportsRunInstruments
-      ? this.pipeline.runMeterProvider.getMeter(INSTRUMENTATION_SCOPE)
-      : undefined;
+  /** The application's tracer when it has a tracer provider, else the run's own. */
+  get tracer(): Tracer {
+    this.app.refresh();
+    return this.app.tracer ?? this.ownTracer;
   }
 
   /** The step of the latest row (-1 before the first). */
@@ -110,11 +136,13 @@ export class TrainingRun {
     }
     try {
       const at = this.resolveStep(step, true);
-      if (!this.rowsConsumed) return;
+      this.app.refresh();
+      // Nobody reads rows (a console showing only errors, no OTel anywhere): only the step moves.
+      if (!this.emitsRows && this.meters.empty && !this.app.logger) return;
       const values: Record<string, number> = {};
       this.collect(metrics, '', values, true);
-      this.recordStep?.(at);
-      if (this.emitsRows) this.emitRow(at, values);
+      this.recordStep(at);
+      this.emitRow(at, values);
     } catch (error) {
       this.options.diagnostics.error(`logMetrics failed: ${describe(error)}`);
     }
@@ -130,7 +158,7 @@ export class TrainingRun {
       this.warner.warn('finished', `logMetrics after finish() on run ${this.identity.id}: ignored`);
       return;
     }
-    if (!this.emitsRows) return;
+    if (!this.emitsRows && !this.app.logger) return;
     const values: Record<string, number> = {};
     this.collect(metrics, '', values, false);
     this.emitRow(Math.max(this.latestStep, 0), values);
@@ -152,7 +180,7 @@ export class TrainingRun {
         );
         return;
       }
-      this.events.emit(histogramRecord(this.resolveStep(step, false), tag, histogram));
+      this.emit(histogramRecord(this.resolveStep(step, false), tag, histogram));
     });
   }
 
@@ -160,14 +188,14 @@ export class TrainingRun {
     this.guarded('logImage', EventName.image, tag, () => {
       const at = this.resolveStep(step, false);
       encodeImages(images).forEach((image, index) => {
-        this.events.emit(imageRecord(at, tag, image, index));
+        this.emit(imageRecord(at, tag, image, index));
       });
     });
   }
 
   logText(tag: string, text: string, step?: number): void {
     this.guarded('logText', EventName.text, tag, () => {
-      this.events.emit(textRecord(this.resolveStep(step, false), tag, String(text)));
+      this.emit(textRecord(this.resolveStep(step, false), tag, String(text)));
     });
   }
 
@@ -178,18 +206,17 @@ export class TrainingRun {
     this.guarded('logHyperparams', EventName.hparams, 'hparams', () => {
       const numericMetrics: Record<string, number> = {};
       this.collect(metrics, '', numericMetrics, false);
-      this.events.emit(hparamsRecord(toAnyValueMap(hparams), numericMetrics));
+      this.emit(hparamsRecord(toAnyValueMap(hparams), numericMetrics));
     });
   }
 
   /**
    * Emits a log record of this run that another module builds (exceptions, progress, structured
-   * records). False, and nothing done, when the run is finished or no backend reads its event.
+   * records). False, and nothing done, when the run is finished or nobody reads its event.
    */
   emitEvent(record: LogRecord): boolean {
-    if (this.finishing || !this.pipeline.consumesEvent(record.eventName ?? '')) return false;
-    this.events.emit(record);
-    return true;
+    if (this.finishing) return false;
+    return this.emit(record);
   }
 
   /** Hands a model to every backend that stores models; resolves when all have it. */
@@ -211,9 +238,7 @@ export class TrainingRun {
     if (end && !this.finishing) {
       this.finishing = Promise.resolve();
       const exitCode = end.exitCode ?? 0;
-      this.events.emit(
-        runEndRecord(exitCode, end.status ?? (exitCode === 0 ? 'finished' : 'failed')),
-      );
+      this.emit(runEndRecord(exitCode, end.status ?? (exitCode === 0 ? 'finished' : 'failed')));
     }
     this.pipeline.flushEventsSync();
   }
@@ -228,22 +253,42 @@ export class TrainingRun {
     this.finishing ??= (async () => {
       const exitCode = options.exitCode ?? 0;
       const status = options.status ?? (exitCode === 0 ? 'finished' : 'failed');
-      this.events.emit(runEndRecord(exitCode, status));
+      this.emit(runEndRecord(exitCode, status));
       await this.pipeline.shutdown();
     })();
     return this.finishing;
   }
 
-  /** The row's event: straight to the step-aware exporters when they alone read it. */
+  /**
+   * A training event to the run's backends (when one reads it) and to the application's logger
+   * (when there is one). False when nobody got it.
+   */
+  private emit(record: LogRecord): boolean {
+    this.app.refresh();
+    const ours = this.pipeline.consumesEvent(record.eventName ?? '');
+    if (ours) this.events.emit(record);
+    this.app.logger?.emit({ ...record, context: activeContext() });
+    return ours || this.app.logger !== undefined;
+  }
+
+  /**
+   * The row's event: straight to the step-aware exporters when they alone read it, through the
+   * SDK's logger otherwise, and to the application's logger.
+   */
   private emitRow(step: number, values: Record<string, number>): void {
-    const direct = this.pipeline.directEvents;
+    const direct = this.emitsRows ? this.pipeline.directEvents : undefined;
+    const appLogger = this.app.logger;
     if (direct) {
-      const span = trace.getSpanContext(context.active());
+      const span = trace.getSpanContext(activeContext());
       direct.push(new MetricsRecord(this.pipeline.recordOrigin, step, values, Date.now(), span));
-    } else {
-      values[Attr.step] = step;
-      this.events.emit({ eventName: EventName.metrics, attributes: values });
+      if (!appLogger) return;
     }
+    // The direct record keeps `values` as they are: the step goes on a copy then.
+    const attributes = direct ? { ...values } : values;
+    attributes[Attr.step] = step;
+    const record: LogRecord = { eventName: EventName.metrics, attributes };
+    if (this.emitsRows && !direct) this.events.emit(record);
+    appLogger?.emit({ ...record, context: activeContext() });
   }
 
   /**
@@ -314,12 +359,16 @@ export class TrainingRun {
           continue;
         }
         const coerced = this.coerce(key, value);
-        if (coerced === undefined) continue;
+        if (coerced === undefined) {
+          // The same key earlier in the row (`{a: {b: 1}, 'a/b': null}`): the later value wins.
+          delete out[key];
+          continue;
+        }
         value = coerced;
       }
-      const slot = this.keys.slot(key);
-      if (!slot) continue;
-      if (record) slot.record?.(value as number);
+      const recordValue = this.keys.slot(key);
+      if (!recordValue) continue;
+      if (record) recordValue(value as number);
       out[key] = value as number;
     }
   }
@@ -365,7 +414,8 @@ export class TrainingRun {
       );
       return;
     }
-    if (!this.pipeline.consumesEvent(eventName)) return;
+    this.app.refresh();
+    if (!this.pipeline.consumesEvent(eventName) && !this.app.logger) return;
     try {
       body();
     } catch (error) {

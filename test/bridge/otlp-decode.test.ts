@@ -13,7 +13,7 @@ import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeExportRequest,
@@ -93,9 +93,9 @@ async function send(capture: Capture, format: OtlpFormat, gzip: boolean): Promis
 
   const traceExporter =
     format === 'json' ? new JsonTraces(options('traces')) : new ProtoTraces(options('traces'));
-  const tracers = new BasicTracerProvider({
+  const tracers = new TracerProvider({
     resource,
-    spanProcessors: [new BatchSpanProcessor(traceExporter)],
+    spanProcessors: [new BatchSpanProcessor({ exporter: traceExporter })],
   });
   const tracer = tracers.getTracer('train.py');
   const root = tracer.startSpan('train');

@@ -3,11 +3,11 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import {
-  BasicTracerProvider,
   InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import { BaseLogger, type Metrics } from '../../src/loggers/base-logger.js';
@@ -411,8 +411,8 @@ describe('with a custom logger (no run)', () => {
 
   it('times through logMetrics and traces through the global OTel API', async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    const provider = new TracerProvider({
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
     });
     // No run is open here, so no run holds the global provider.
     expect(trace.setGlobalTracerProvider(provider)).toBe(true);

@@ -4,7 +4,7 @@
  */
 import { ExportResultCode } from '@opentelemetry/core';
 import { type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { TelemetryBackend } from '../../src/telemetry/backend.js';
 
 function keeper<T>(into: T[]) {
@@ -31,7 +31,7 @@ export function keepingBackend(): {
     logs,
     backend: () => ({
       name: 'capture',
-      spanProcessors: [new SimpleSpanProcessor(keeper(spans))],
+      spanProcessors: [new SimpleSpanProcessor({ exporter: keeper(spans) })],
       logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: keeper(logs) })],
     }),
   };

@@ -18,7 +18,7 @@ import {
   InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import type { TelemetryBackend } from '../../src/telemetry/backend.js';
 
 export interface Recording {
@@ -42,7 +42,7 @@ export function recordingBackend(options: { instruments?: boolean } = {}): Recor
   return {
     backend: {
       name: 'recording',
-      spanProcessors: [new SimpleSpanProcessor(spans)],
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
       logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
       ...(instruments ? { runMetricReaders: [reader] } : { metricReaders: [reader] }),
     },

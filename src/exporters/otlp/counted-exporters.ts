@@ -15,7 +15,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpDeliveryLedger, OtlpSignal } from './delivery-ledger.js';
 
 /** What the wrappers share: the ledger, and a call when the exporter has shut down. */

@@ -7,7 +7,7 @@
  * when that fails it rejects and skips its exporter's shutdown, which is done here instead.
  * Neither rejects: what failed exports held is counted and reported by the delivery ledger.
  */
-import type { Context, MeterProvider } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import {
   BatchLogRecordProcessor,
   type BatchLogRecordProcessorOptions,
@@ -16,11 +16,11 @@ import {
 } from '@opentelemetry/sdk-logs';
 import {
   BatchSpanProcessor,
-  type BufferConfig,
+  type BatchSpanProcessorOptions,
   type ReadableSpan,
   type Span,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import type { CountedLogRecordExporter, CountedSpanExporter } from './counted-exporters.js';
 
 export class OtlpLogRecordProcessor implements LogRecordProcessor {
@@ -46,10 +46,7 @@ export class OtlpLogRecordProcessor implements LogRecordProcessor {
   }
 }
 
-/** `BufferConfig` and the SDK option the shim passes on but does not list yet. */
-export type SpanProcessorOptions = BufferConfig & {
-  readonly selfObsMeterProvider?: MeterProvider;
-};
+export type SpanProcessorOptions = Omit<BatchSpanProcessorOptions, 'exporter'>;
 
 export class OtlpSpanProcessor implements SpanProcessor {
   private readonly batch: BatchSpanProcessor;
@@ -58,7 +55,7 @@ export class OtlpSpanProcessor implements SpanProcessor {
     private readonly exporter: CountedSpanExporter,
     options: SpanProcessorOptions,
   ) {
-    this.batch = new BatchSpanProcessor(exporter, options);
+    this.batch = new BatchSpanProcessor({ ...options, exporter });
   }
 
   onStart(span: Span, context: Context): void {

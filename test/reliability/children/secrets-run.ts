@@ -11,7 +11,7 @@
  */
 import { inspect } from 'node:util';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { LoggingConfig } from '../../../src/config/logging-config.js';
 import {
   logExceptions,

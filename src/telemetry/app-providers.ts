@@ -1,0 +1,147 @@
+/**
+ * The application's OTel providers: the ones it passes in, or the ones its SDK (a started
+ * `NodeSDK`, a `provider.register()`) set on the global API. A run sends its spans, instruments
+ * and training events to them, beside its own backends, and never claims the globals itself
+ * unless asked (`register_global`).
+ *
+ * The globals are looked up lazily: an application often starts its SDK after a library created
+ * its logger. Traces and logs have proxies in the API that start delegating once a provider is
+ * registered, but metrics have none (a meter taken before registration is a no-op for good), so
+ * a run asks again until it has found all three (see `AppProviders.refresh`).
+ */
+import * as api from '@opentelemetry/api';
+import { createNoopMeter, type Meter, type MeterProvider, type Tracer } from '@opentelemetry/api';
+import {
+  logs as apiLogs,
+  type Logger,
+  type LoggerProvider as LogsLoggerProvider,
+} from '@opentelemetry/api-logs';
+
+export type AppTracerProvider = api.TracerProvider;
+export type AppMeterProvider = MeterProvider;
+export type AppLoggerProvider = LogsLoggerProvider;
+
+/** Providers an application passes to `createLogger(config, { tracerProvider, ... })`. */
+export interface OTelProviders {
+  /** Decorated spans (and their exception events) go here. */
+  readonly tracerProvider?: AppTracerProvider;
+  /** Every metric key, the step gauge and the call instruments are instruments of its meter. */
+  readonly meterProvider?: AppMeterProvider;
+  /** Training events (rows, media, hyperparameters, exceptions, the run's end) go here. */
+  readonly loggerProvider?: AppLoggerProvider;
+}
+
+const PROVIDER_METHODS = {
+  tracerProvider: 'getTracer',
+  meterProvider: 'getMeter',
+  loggerProvider: 'getLogger',
+} as const satisfies Record<keyof OTelProviders, string>;
+
+/** Throws a TypeError naming the option when a given provider is not one. */
+export function checkProviders(providers: OTelProviders): void {
+  for (const [option, method] of Object.entries(PROVIDER_METHODS)) {
+    const provider = providers[option as keyof OTelProviders];
+    if (provider === undefined) continue;
+    if (typeof (provider as unknown as Record<string, unknown> | null)?.[method] !== 'function') {
+      throw new TypeError(
+        `option '${option}' is not an OTel ${option.replace(/^./, (c) => c.toUpperCase())} ` +
+          `(it has no ${method}() method): pass the provider itself, e.g. from your NodeSDK setup`,
+      );
+    }
+  }
+}
+
+/**
+ * Providers this package made, as registered globals: never mistaken for the application's (a
+ * second run of a process whose first run registered its providers must not feed the first).
+ */
+const ownProviders = new WeakSet<object>();
+
+export function markOwnProvider(provider: object): void {
+  ownProviders.add(provider);
+}
+
+/**
+ * The logs API where the application's SDK registers its logger provider: the one inside
+ * `@opentelemetry/api` from 1.10 (OTel JS 3.x), else `@opentelemetry/api-logs` (2.x).
+ */
+export function globalLogsApi(): typeof apiLogs {
+  return (api as { logs?: typeof apiLogs }).logs ?? apiLogs;
+}
+
+/** What a global tracer provider delegates to when nothing is registered. */
+const NOOP_TRACER_PROVIDER = new api.ProxyTracerProvider().getDelegate();
+
+function registeredTracerProvider(): AppTracerProvider | undefined {
+  let provider: AppTracerProvider = api.trace.getTracerProvider();
+  if (provider instanceof api.ProxyTracerProvider) provider = provider.getDelegate();
+  return provider === NOOP_TRACER_PROVIDER || ownProviders.has(provider) ? undefined : provider;
+}
+
+function registeredMeterProvider(scope: string): AppMeterProvider | undefined {
+  const provider = api.metrics.getMeterProvider();
+  if (ownProviders.has(provider) || provider.getMeter(scope) === createNoopMeter()) return;
+  return provider;
+}
+
+interface LoggerProxy {
+  _getDelegate?(): AppLoggerProvider;
+  _getDelegateLogger?(name: string): Logger | undefined;
+}
+
+function registeredLoggerProvider(scope: string): AppLoggerProvider | undefined {
+  const provider = globalLogsApi().getLoggerProvider();
+  const proxy = provider as LoggerProxy;
+  if (typeof proxy._getDelegateLogger !== 'function') {
+    return ownProviders.has(provider) ? undefined : provider;
+  }
+  if (proxy._getDelegateLogger(scope) === undefined) return undefined;
+  const delegate = proxy._getDelegate?.() ?? provider;
+  return ownProviders.has(delegate) ? undefined : delegate;
+}
+
+/** The application's tracer, meter and logger for one instrumentation scope, as far as found. */
+export class AppProviders {
+  tracer: Tracer | undefined;
+  meter: Meter | undefined;
+  logger: Logger | undefined;
+  /** False once every provider is known (given, found on the globals, or ours). */
+  private searching = true;
+  private meterBound = false;
+
+  /**
+   * @param searchGlobals Look for registered providers (false when this run holds the globals).
+   * @param onMeter Called once, when the application's meter is known (given or found later).
+   */
+  constructor(
+    private readonly scope: string,
+    given: OTelProviders,
+    private readonly searchGlobals: boolean,
+    private readonly onMeter: (meter: Meter) => void,
+  ) {
+    checkProviders(given);
+    this.tracer = given.tracerProvider?.getTracer(scope);
+    this.meter = given.meterProvider?.getMeter(scope);
+    this.logger = given.loggerProvider?.getLogger(scope);
+  }
+
+  /**
+   * Looks for the providers not found yet on the global API. Cheap, and a no-op once all three
+   * are known: called on every row, so that rows logged right after the application's SDK
+   * starts reach it.
+   */
+  refresh(): void {
+    if (!this.searching) return;
+    const { scope } = this;
+    if (this.searchGlobals) {
+      this.tracer ??= registeredTracerProvider()?.getTracer(scope);
+      this.logger ??= registeredLoggerProvider(scope)?.getLogger(scope);
+      this.meter ??= registeredMeterProvider(scope)?.getMeter(scope);
+    }
+    if (this.meter && !this.meterBound) {
+      this.meterBound = true;
+      this.onMeter(this.meter);
+    }
+    this.searching = this.searchGlobals && !(this.tracer && this.meter && this.logger);
+  }
+}
