@@ -17,7 +17,7 @@ export interface OTelHistogramPoint {
 /** Values as arrays, typed arrays or nested arrays (a tensor's `arraySync()`), or an OTel point. */
 export type HistogramInput = ArrayLike<unknown> | Iterable<unknown> | OTelHistogramPoint;
 
-/** Raw pixels in height x width x channels order. */
+/** Raw pixels, in height x width x channels order unless `dataformats` says `CHW`. */
 export interface RawImage {
   readonly data: ArrayLike<number>;
   readonly height: number;
@@ -27,11 +27,31 @@ export interface RawImage {
 }
 
 /**
- * One image or a batch: PNG bytes, a `RawImage`, or nested arrays H x W x C (H x W for gray).
- * Uint8 data and plain numbers are 0..255; Float32Array / Float64Array data is 0..1, as
- * TensorBoard's writers take floats.
+ * The order of an image array's axes, as tensorboardX's `add_image` `dataformats`: N images,
+ * C channels, H rows, W columns. PyTorch tensors are `CHW` / `NCHW`, TensorFlow's `HWC` / `NHWC`.
  */
-export type ImageInput = Uint8Array | RawImage | readonly unknown[];
+export type DataFormats = 'HWC' | 'CHW' | 'HW' | 'NHWC' | 'NCHW';
+const DATAFORMATS: readonly DataFormats[] = ['HWC', 'CHW', 'HW', 'NHWC', 'NCHW'];
+
+/** The formats of one image: a leading N is the outer array of a batch. */
+type SingleFormat = 'HWC' | 'CHW' | 'HW';
+
+/**
+ * Image data with the order of its axes: nested arrays as deep as `dataformats` is long (a
+ * tensor's `arraySync()`), or a `RawImage` whose `data` is in `HWC` or `CHW` order; with `N`, an
+ * array of such images.
+ */
+export interface FormattedImages {
+  readonly data: RawImage | readonly unknown[];
+  readonly dataformats: DataFormats;
+}
+
+/**
+ * One image or a batch: PNG bytes, a `RawImage`, nested arrays H x W x C (H x W for gray, N x H x W
+ * x C for a batch), or any array data with its `dataformats`. Uint8 data and plain numbers are
+ * 0..255; Float32Array / Float64Array data is 0..1, as TensorBoard's writers take floats.
+ */
+export type ImageInput = Uint8Array | RawImage | FormattedImages | readonly unknown[];
 
 export const DEFAULT_HISTOGRAM_BINS = 64;
 
@@ -127,10 +147,16 @@ export function isPng(bytes: Uint8Array): boolean {
   return bytes.length > 24 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-/** Splits `input` into single images and encodes each as PNG. Throws a TypeError naming the problem. */
-export function encodeImages(input: ImageInput): EncodedImage[] {
+/**
+ * Splits `input` into single images and encodes each as PNG. Without `dataformats` (here or in
+ * the input), nested arrays are H x W, H x W x C or N x H x W x C by their depth. Throws a
+ * TypeError naming the problem.
+ */
+export function encodeImages(input: ImageInput, dataformats?: DataFormats): EncodedImage[] {
+  if (isFormatted(input)) return encodeImages(input.data, input.dataformats);
+  if (dataformats !== undefined) return encodeFormatted(input, dataformats);
   if (input instanceof Uint8Array) return [pngInfo(input)];
-  if (isRawImage(input)) return [encodeRaw(input)];
+  if (isRawImage(input)) return [encodeRaw(input, 'HWC')];
   if (!Array.isArray(input))
     throw new TypeError('image: expected PNG bytes, a RawImage or nested arrays');
   const depth = arrayDepth(input);
@@ -138,7 +164,39 @@ export function encodeImages(input: ImageInput): EncodedImage[] {
   if (input.every((item) => item instanceof Uint8Array || isRawImage(item)) || depth === 4) {
     return input.flatMap((item) => encodeImages(item as ImageInput));
   }
-  return [encodeRaw(nestedToRaw(input, depth))];
+  if (depth !== 2 && depth !== 3) {
+    throw new TypeError(`image: nested arrays must be H x W or H x W x C, got ${depth} levels`);
+  }
+  const format = depth === 2 ? 'HW' : 'HWC';
+  return [encodeRaw(nestedToRaw(input, format), format)];
+}
+
+function encodeFormatted(input: unknown, dataformats: DataFormats): EncodedImage[] {
+  if (!DATAFORMATS.includes(dataformats)) {
+    throw new TypeError(
+      `image: dataformats must be one of ${DATAFORMATS.join(', ')}, got ${String(dataformats)}`,
+    );
+  }
+  if (dataformats[0] !== 'N') return [encodeSingle(input, dataformats as SingleFormat)];
+  if (!Array.isArray(input)) throw new TypeError(`image: ${dataformats} data must be an array`);
+  const format = dataformats.slice(1) as SingleFormat;
+  return input.map((item) => encodeSingle(item, format));
+}
+
+function encodeSingle(input: unknown, format: SingleFormat): EncodedImage {
+  if (isRawImage(input)) {
+    if (format === 'HW' && input.channels !== 1) {
+      throw new TypeError(`image: HW data has one channel, got a RawImage of ${input.channels}`);
+    }
+    return encodeRaw(input, format);
+  }
+  if (Array.isArray(input)) return encodeRaw(nestedToRaw(input, format), format);
+  // PNG bytes carry their own layout: dataformats describe arrays only.
+  throw new TypeError(`image: ${format} data must be a RawImage or nested arrays`);
+}
+
+function isFormatted(value: ImageInput): value is FormattedImages {
+  return typeof value === 'object' && value !== null && 'dataformats' in value && 'data' in value;
 }
 
 function pngInfo(bytes: Uint8Array): EncodedImage {
@@ -154,40 +212,58 @@ function isRawImage(value: unknown): value is RawImage {
   return typeof value === 'object' && value !== null && 'data' in value && 'width' in value;
 }
 
+/** Arrays, and typed arrays below the top level (at the top, a Uint8Array is PNG bytes). */
+function isNestedLevel(value: unknown, depth: number): value is ArrayLike<unknown> {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && depth > 0);
+}
+
 function arrayDepth(value: unknown): number {
   let depth = 0;
   let current = value;
-  while (Array.isArray(current) || (ArrayBuffer.isView(current) && depth > 0)) {
+  while (isNestedLevel(current, depth)) {
     depth++;
-    current = (current as ArrayLike<unknown>)[0];
+    current = current[0];
   }
   return depth;
 }
 
-function nestedToRaw(rows: readonly unknown[], depth: number): RawImage {
-  if (depth !== 2 && depth !== 3) {
-    throw new TypeError(`image: nested arrays must be H x W or H x W x C, got ${depth} levels`);
+const AXES: Readonly<Record<string, string>> = { H: 'rows', W: 'columns', C: 'channels' };
+
+/**
+ * The values of nested arrays, as deep as `format` is long, in their order (so `CHW` data stays
+ * channel by channel), with the sizes `format` gives its axes. Throws unless every level is
+ * rectangular.
+ */
+function nestedToRaw(nested: readonly unknown[], format: SingleFormat): RawImage {
+  const shape: number[] = [];
+  for (let level: unknown = nested; isNestedLevel(level, shape.length); level = level[0]) {
+    shape.push(level.length);
   }
-  const height = rows.length;
-  const width = (rows[0] as ArrayLike<unknown>).length;
-  const channels = depth === 2 ? 1 : ((rows[0] as ArrayLike<ArrayLike<unknown>>)[0]?.length ?? 0);
+  if (shape.length !== format.length) {
+    throw new TypeError(
+      `image: ${format} data must be arrays ${format.length} levels deep, got ${shape.length}`,
+    );
+  }
   const data: number[] = [];
-  for (const row of rows as ArrayLike<unknown>[]) {
-    if (row.length !== width) throw new TypeError('image: rows of different widths');
-    for (const pixel of Array.from(row)) {
-      if (depth === 2) data.push(Number(pixel));
-      else {
-        const p = pixel as ArrayLike<unknown>;
-        if (p.length !== channels)
-          throw new TypeError('image: pixels with different channel counts');
-        for (let c = 0; c < channels; c++) data.push(Number(p[c]));
-      }
+  const collect = (node: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      data.push(Number(node));
+      return;
     }
-  }
-  return { data, height, width, channels };
+    if (!isNestedLevel(node, depth) || node.length !== shape[depth]) {
+      throw new TypeError(
+        `image: ${format} data with different numbers of ${AXES[format[depth]!]}`,
+      );
+    }
+    for (let i = 0; i < node.length; i++) collect(node[i], depth + 1);
+  };
+  collect(nested, 0);
+  const size = (axis: string) => shape[format.indexOf(axis)] ?? 1;
+  return { data, height: size('H'), width: size('W'), channels: size('C') };
 }
 
-function encodeRaw(image: RawImage): EncodedImage {
+/** Encodes `image`, whose data is in `format` order (HW is HWC with one channel). */
+function encodeRaw(image: RawImage, format: SingleFormat): EncodedImage {
   const { data, height, width, channels } = image;
   if (![1, 2, 3, 4].includes(channels)) {
     throw new TypeError(`image: channels must be 1, 2, 3 or 4, got ${channels}`);
@@ -203,10 +279,12 @@ function encodeRaw(image: RawImage): EncodedImage {
     );
   }
   const scale = data instanceof Float32Array || data instanceof Float64Array ? 255 : 1;
-  const rgba = Buffer.alloc(height * width * 4);
-  for (let p = 0; p < height * width; p++) {
+  const pixels = height * width;
+  const rgba = Buffer.alloc(pixels * 4);
+  for (let p = 0; p < pixels; p++) {
     const at = (c: number) => {
-      const v = Math.round(Number(data[p * channels + c]) * scale);
+      const index = format === 'CHW' ? c * pixels + p : p * channels + c;
+      const v = Math.round(Number(data[index]) * scale);
       return Number.isNaN(v) ? 0 : Math.min(255, Math.max(0, v));
     };
     const gray = channels <= 2;
