@@ -266,7 +266,10 @@ function nestedToRaw(nested: readonly unknown[], format: SingleFormat): RawImage
 function encodeRaw(image: RawImage, format: SingleFormat): EncodedImage {
   const { data, height, width, channels } = image;
   if (![1, 2, 3, 4].includes(channels)) {
-    throw new TypeError(`image: channels must be 1, 2, 3 or 4, got ${channels}`);
+    // Most often channels-first data (PyTorch's) read as channels-last.
+    throw new TypeError(
+      `image: channels must be 1, 2, 3 or 4, got ${channels} (channels first? say dataformats 'CHW' or 'NCHW')`,
+    );
   }
   if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) {
     throw new TypeError(

@@ -83,6 +83,12 @@ describe('encodeImages with dataformats', () => {
     expect(pngs([hwc(0), hwc(1)])).toEqual(pngs([hwc(0), hwc(1)], 'NHWC'));
   });
 
+  it('names dataformats when a PyTorch-style N x C x H x W batch comes without it', () => {
+    expect(() => encodeImages([chw(0), chw(1)])).toThrow(
+      "image: channels must be 1, 2, 3 or 4, got 5 (channels first? say dataformats 'CHW' or 'NCHW')",
+    );
+  });
+
   it.each([
     [
       'H x W as CHW',
@@ -97,7 +103,7 @@ describe('encodeImages with dataformats', () => {
     [
       'NCHW as NHWC',
       { data: [chw(0)], dataformats: 'NHWC' },
-      'channels must be 1, 2, 3 or 4, got 5',
+      "channels must be 1, 2, 3 or 4, got 5 (channels first? say dataformats 'CHW' or 'NCHW')",
     ],
     [
       'ragged rows',
