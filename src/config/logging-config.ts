@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import type { z } from 'zod';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
+import { looksLikeSecret, mask, maskSecretNames } from '../secrets.js';
 import { ConfigError, type ConfigProblem, formatProblem } from './errors.js';
 import {
   type BuiltinBackend,
@@ -31,6 +32,13 @@ export interface LoggingConfigOptions {
 
 type AnySchema = z.ZodObject<Record<string, z.ZodType>>;
 const BUILTINS = Object.keys(sectionSchemas) as BuiltinBackend[];
+/**
+ * Unknown keys warned about one by one; the rest are counted in one line, so a file of 20,000
+ * stray keys does not print 20,000 lines (`LoggingConfig.warnings` and validate-config have all).
+ */
+const WARNINGS_SHOWN = 10;
+/** Shown instead of a value that looks like a key pasted into the wrong field. */
+const HIDDEN = '(a value that looks like a secret, not shown)';
 
 export class LoggingConfig {
   /** Problems that did not stop loading (unknown keys), already reported to the diagnostics. */
@@ -82,7 +90,7 @@ export class LoggingConfig {
     const out: Record<string, unknown> = { ...this.global };
     for (const [name, section] of this.sections) {
       const schema = schemaOf(name);
-      out[name] = schema ? maskSecrets(section, schema) : maskLikelySecrets(section);
+      out[name] = schema ? maskSecrets(section, schema) : maskSecretNames(section);
     }
     return out;
   }
@@ -147,16 +155,22 @@ export class LoggingConfig {
       problems,
     ) as GlobalConfig | undefined;
 
+    const seen = new Set<string>();
     for (const [index, name] of listed.entries()) {
-      if (!schemaOf(name) && !custom.has(name)) {
+      const shown = looksLikeSecret(name) ? HIDDEN : `'${name}'`;
+      if (seen.has(name)) {
+        // It would run twice: two event files, two W&B runs of one id, every line doubled.
+        problems.push(at(['backends', index], `backend ${shown} is listed twice`));
+      } else if (!schemaOf(name) && !custom.has(name)) {
         problems.push(
           at(
             ['backends', index],
-            `unknown backend '${name}'; known: ${[...BUILTINS, ...custom].join(', ')}`,
+            `unknown backend ${shown}; known: ${[...BUILTINS, ...custom].join(', ')}`,
             closestMatch(name, [...BUILTINS, ...custom]),
           ),
         );
       }
+      seen.add(name);
     }
     const sections = new Map<string, Record<string, unknown>>();
     for (const [name, value] of sectionInputs) {
@@ -195,7 +209,15 @@ export class LoggingConfig {
     }
 
     if (problems.length > 0 || !global) throw new ConfigError(problems, warnings);
-    for (const warning of warnings) diagnostics.warning(`config: ${formatProblem(warning)}`);
+    for (const warning of warnings.slice(0, WARNINGS_SHOWN)) {
+      diagnostics.warning(`config: ${formatProblem(warning)}`);
+    }
+    if (warnings.length > WARNINGS_SHOWN) {
+      diagnostics.warning(
+        `config: ${warnings.length - WARNINGS_SHOWN} more unknown keys ignored` +
+          `${yaml ? ` in ${yaml.file}` : ''} (jepa-loggers validate-config lists them all)`,
+      );
+    }
     return new LoggingConfig(global, sections, warnings, yaml?.file);
   }
 }
@@ -274,20 +296,6 @@ function maskSecrets(section: Record<string, unknown>, schema: AnySchema): Recor
   return out;
 }
 
-const SECRET_KEY = /(key|token|secret|password|authorization|credential)/i;
-
-function maskLikelySecrets(section: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(section))
-    out[key] = SECRET_KEY.test(key) ? mask(value) : value;
-  return out;
-}
-
-function mask(value: unknown): unknown {
-  if (isPlainObject(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, '***']));
-  return '***';
-}
-
 /**
  * The schema of a built-in backend; undefined for any other name, `toString` and `constructor`
  * included (an `in` test would find them on the prototype).
@@ -314,7 +322,10 @@ function typeName(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'bigint') return `bigint ${value}n`;
   // JSON.stringify gives nothing for functions and symbols.
-  return ['string', 'number', 'boolean'].includes(typeof value)
+  if (typeof value === 'string') {
+    return `string ${looksLikeSecret(value) ? HIDDEN : JSON.stringify(value)}`;
+  }
+  return ['number', 'boolean'].includes(typeof value)
     ? `${typeof value} ${JSON.stringify(value)}`
     : typeof value;
 }

@@ -1,15 +1,18 @@
 /** The candidate nearest to `input` by edit distance, if it is near enough to be a likely typo. */
 export function closestMatch(input: string, candidates: readonly string[]): string | undefined {
+  const tolerance = Math.max(2, Math.floor(input.length / 3));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: a key of a million characters is
+    // compared with no one (the comparison costs the product of the lengths).
+    if (Math.abs(input.length - candidate.length) > tolerance) continue;
     const distance = editDistance(input.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const tolerance = Math.max(2, Math.floor(input.length / 3));
   return bestDistance <= tolerance ? best : undefined;
 }
 

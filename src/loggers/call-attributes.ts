@@ -4,6 +4,7 @@
  * and a count, tensors their dtype and shape, and every summary is cut at `maxLength`.
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { isSecretName } from '../secrets.js';
 
 export const REDACTED = '[REDACTED]';
 /** Characters a summary keeps. */
@@ -14,15 +15,10 @@ export const ARGUMENT_PREFIX = 'jepa.call.arg.';
 export const ARGUMENT_COUNT = 'jepa.call.arg_count';
 export const RESULT = 'jepa.call.result';
 
-const SECRET_NAME = /key|token|secret|passw(or)?d|authorization|credential/i;
 /** A W&B API key: 40 hexadecimal characters. */
 const WANDB_KEY = /^[0-9a-f]{40}$/i;
 const MAX_ENTRIES = 8;
 const MAX_DEPTH = 2;
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
 
 /**
  * Attributes for a call's arguments: `jepa.call.arg.<parameter name>` (the position when the

@@ -89,6 +89,35 @@ describe('unknown keys', () => {
   });
 });
 
+describe('unknown keys, by the thousand', () => {
+  it('warn about the first ten one by one, then count the rest in one line', () => {
+    const keys = Array.from({ length: 9_000 }, (_, i) => `  stray_${i}: ${i}`);
+    const file = yamlFile(`logging:\n${keys.join('\n')}\n  console:\n    colord: true\n`);
+    const diagnostics = new CollectingDiagnostics();
+    const config = LoggingConfig.fromYaml(file, { env: {}, diagnostics });
+    expect(config.warnings).toHaveLength(9_001);
+    const lines = diagnostics.at('WARNING');
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toBe(`config: ${file}:2: stray_0: unknown key, ignored`);
+    expect(lines[9]).toBe(`config: ${file}:11: stray_9: unknown key, ignored`);
+    expect(lines[10]).toBe(
+      `config: 8991 more unknown keys ignored in ${file} (jepa-loggers validate-config lists them all)`,
+    );
+  });
+
+  it('from a dict too', () => {
+    const input: Record<string, number> = { strays: 1 };
+    for (let i = 0; i < 20_000; i++) input[`stray_${i}`] = i;
+    const diagnostics = new CollectingDiagnostics();
+    const config = LoggingConfig.fromDict(input, { env: {}, diagnostics });
+    expect(config.warnings).toHaveLength(20_001);
+    expect(diagnostics.at('WARNING')).toHaveLength(11);
+    expect(diagnostics.at('WARNING').at(-1)).toBe(
+      'config: 19991 more unknown keys ignored (jepa-loggers validate-config lists them all)',
+    );
+  });
+});
+
 describe('errors', () => {
   it('lists every wrong type at once, naming key, line and value', () => {
     const file = yamlFile(
@@ -130,6 +159,45 @@ describe('errors', () => {
     const error = problemsOf(() => parseSection('wandb', { api_key: 12345678901234 }));
     expect(error.message).toMatch(/wandb\.api_key/);
     expect(error.message).not.toContain('12345678901234');
+  });
+
+  it('never repeats a value that looks like a secret, whatever the key', () => {
+    const key = 'a1b2c3d4e5'.repeat(4);
+    const error = problemsOf(() =>
+      LoggingConfig.fromDict(
+        {
+          backends: ['wandb', key],
+          wandb: { base_url: key, tags: `Bearer ${key}` },
+          tensorboard: key,
+        },
+        { env: {} },
+      ),
+    );
+    expect(error.problems.map((p) => p.path).sort()).toEqual([
+      'backends.1',
+      'tensorboard',
+      'wandb.base_url',
+      'wandb.tags',
+    ]);
+    expect(error.message).not.toContain(key.slice(0, 12));
+    expect(error.message).toContain(
+      'wandb.base_url: Invalid URL, got string (a value that looks like a secret, not shown)',
+    );
+    // Values that look like no secret are still shown.
+    expect(
+      problemsOf(() => parseSection('wandb', { base_url: 'api dot wandb' })).message,
+    ).toContain('got string "api dot wandb"');
+  });
+
+  it('names a backend listed twice, at its second line', () => {
+    const file = yamlFile(
+      'logging:\n  backends:\n    - tensorboard\n    - tensorboard\n    - wandb\n    - wandb\n',
+    );
+    const error = problemsOf(() => LoggingConfig.fromYaml(file, { env: {} }));
+    expect(error.problems.map((p) => [p.path, p.line, p.message])).toEqual([
+      ['backends.1', 4, "backend 'tensorboard' is listed twice"],
+      ['backends.3', 6, "backend 'wandb' is listed twice"],
+    ]);
   });
 });
 

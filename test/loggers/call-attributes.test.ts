@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   argumentAttributes,
-  isSecretName,
   parameterNames,
   REDACTED,
   summarize,
@@ -117,22 +116,6 @@ describe('summarize', () => {
       },
     );
     expect(summarize(hostile)).toBe('[unreadable]');
-  });
-});
-
-describe('isSecretName', () => {
-  it.each([
-    ['apiKey', true],
-    ['api_key', true],
-    ['WANDB_TOKEN', true],
-    ['client_secret', true],
-    ['passwd', true],
-    ['authorization', true],
-    ['credentials', true],
-    ['batch', false],
-    ['learning_rate', false],
-  ])('%s: %s', (name, secret) => {
-    expect(isSecretName(name)).toBe(secret);
   });
 });
 

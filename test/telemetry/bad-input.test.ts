@@ -201,12 +201,22 @@ const cases: Record<string, Case> = {
       /unknown backend 'wandbb'; known: .*\(did you mean 'wandb'\?\)/,
     );
   },
+  'backend listed twice': () => {
+    expect(() =>
+      LoggingConfig.fromDict({ backends: ['tensorboard', 'console', 'tensorboard'] }, { env: {} }),
+    ).toThrow("backends.2: backend 'tensorboard' is listed twice");
+  },
   'unknown config key': () => {
     const diagnostics = new CollectingDiagnostics();
     LoggingConfig.fromDict({ levle: 'INFO' }, { env: {}, diagnostics });
     expect(diagnostics.at('WARNING')).toEqual([
       expect.stringMatching(/levle: unknown key, ignored \(did you mean 'level'\?\)/),
     ]);
+    const many = new CollectingDiagnostics();
+    const strays = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`stray_${i}`, i]));
+    LoggingConfig.fromDict(strays, { env: {}, diagnostics: many });
+    expect(many.messages).toHaveLength(11);
+    expect(many.messages.at(-1)?.message).toMatch(/19990 more unknown keys ignored/);
   },
   'wrong config type': () => {
     expect(() =>
@@ -232,6 +242,12 @@ const cases: Record<string, Case> = {
         `wandb.stream_interval: expected seconds from 0.01 to 86400 (a day), got number ${value}`,
       );
     }
+  },
+  'a secret in a config key that is not secret (a W&B key pasted into `wandb.base_url`)': () => {
+    const key = 'a1b2c3d4e5'.repeat(4);
+    expect(() => LoggingConfig.fromDict({ wandb: { base_url: key } }, { env: {} })).toThrow(
+      'wandb.base_url: Invalid URL, got string (a value that looks like a secret, not shown)',
+    );
   },
   'malformed YAML': () => {
     const file = join(import.meta.dirname, '../fixtures/config/malformed.yaml');
