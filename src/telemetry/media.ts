@@ -160,8 +160,11 @@ export function encodeImages(input: ImageInput, dataformats?: DataFormats): Enco
   if (!Array.isArray(input))
     throw new TypeError('image: expected PNG bytes, a RawImage or nested arrays');
   const depth = arrayDepth(input);
-  // A batch is a list of images: of PNGs or RawImages, or nested arrays one level deeper than HWC.
-  if (input.every((item) => item instanceof Uint8Array || isRawImage(item)) || depth === 4) {
+  // A batch is a list of images: PNGs, RawImages or formatted ones, or nested arrays one level
+  // deeper than HWC.
+  const isImage = (item: unknown) =>
+    item instanceof Uint8Array || isRawImage(item) || isFormatted(item);
+  if (input.every(isImage) || depth === 4) {
     return input.flatMap((item) => encodeImages(item as ImageInput));
   }
   if (depth !== 2 && depth !== 3) {
@@ -195,7 +198,7 @@ function encodeSingle(input: unknown, format: SingleFormat): EncodedImage {
   throw new TypeError(`image: ${format} data must be a RawImage or nested arrays`);
 }
 
-function isFormatted(value: ImageInput): value is FormattedImages {
+function isFormatted(value: unknown): value is FormattedImages {
   return typeof value === 'object' && value !== null && 'dataformats' in value && 'data' in value;
 }
 

@@ -83,6 +83,14 @@ describe('encodeImages with dataformats', () => {
     expect(pngs([hwc(0), hwc(1)])).toEqual(pngs([hwc(0), hwc(1)], 'NHWC'));
   });
 
+  it('takes a list of images, each with its own dataformats', () => {
+    const mixed = [
+      { data: chw(0), dataformats: 'CHW' },
+      { data: gray, dataformats: 'HW' },
+    ] as const;
+    expect(pngs(mixed)).toEqual([...pngs(hwc(0)), ...pngs(gray)]);
+  });
+
   it('names dataformats when a PyTorch-style N x C x H x W batch comes without it', () => {
     expect(() => encodeImages([chw(0), chw(1)])).toThrow(
       "image: channels must be 1, 2, 3 or 4, got 5 (channels first? say dataformats 'CHW' or 'NCHW')",
