@@ -7,14 +7,17 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { Attr } from '../telemetry/events.js';
 import { fromOTelHistogramPoint } from '../telemetry/media.js';
 import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import type { StepTracker, TrainingSink } from './training-sink.js';
 
 /**
  * An OTel metric exporter that brings instruments other than the run's own (runtime and host
- * metrics, a user's instruments) to a step-aware sink, placed at the latest step. The run's own
- * instruments are skipped: their rows reach the sink, losslessly, as events.
+ * metrics, a user's instruments) to a step-aware sink, placed at the latest step: the latest row's
+ * step the sink's event exporter saw, or the run's `jepa.step` gauge when that is later (a metric
+ * exporter used without the event exporter). The run's own instruments are skipped: their rows
+ * reach the sink, losslessly, as events.
  */
 export class SinkMetricExporter implements PushMetricExporter {
   constructor(
@@ -26,7 +29,7 @@ export class SinkMetricExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     try {
-      const step = this.steps.latest;
+      const step = Math.max(this.steps.latest, runStep(metrics) ?? 0);
       const timeMs = Date.now();
       const values: Record<string, number> = {};
       for (const scope of metrics.scopeMetrics) {
@@ -64,6 +67,17 @@ export class SinkMetricExporter implements PushMetricExporter {
   shutdown(): Promise<void> {
     return this.release();
   }
+}
+
+/** The value of the run's step gauge in `metrics`, if they hold it. */
+function runStep(metrics: ResourceMetrics): number | undefined {
+  for (const scope of metrics.scopeMetrics) {
+    if (scope.scope.name !== INSTRUMENTATION_SCOPE) continue;
+    const gauge = scope.metrics.find((metric) => metric.descriptor.name === Attr.step);
+    const value = gauge?.dataPoints.at(-1)?.value;
+    if (typeof value === 'number') return value;
+  }
+  return undefined;
 }
 
 /** `name`, or `name/key=value/...` for a point with attributes (sorted, so tags are stable). */

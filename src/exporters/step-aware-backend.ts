@@ -22,17 +22,21 @@ export function stepAwareBackend(
 ): TelemetryBackend {
   const steps = new StepTracker();
   const exportIntervalMillis = options.exportIntervalMillis ?? 60_000;
-  const lifetime = new SinkLifetime(sink, 2);
-  const release = () => lifetime.release();
+  const lifetime = new SinkLifetime(sink);
   return {
     name,
     events: options.events,
     eventExporters: [
-      new SinkEventExporter({ sink, steps, logFrequency: options.logFrequency, release }),
+      new SinkEventExporter({
+        sink,
+        steps,
+        logFrequency: options.logFrequency,
+        release: lifetime.hold(),
+      }),
     ],
     metricReaders: [
       new PeriodicExportingMetricReader({
-        exporter: new SinkMetricExporter(sink, steps, release),
+        exporter: new SinkMetricExporter(sink, steps, lifetime.hold()),
         exportIntervalMillis,
         exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
       }),

@@ -1,4 +1,5 @@
 import { parseSection } from '../config/logging-config.js';
+import type { SectionConfig } from '../config/schema.js';
 import { stepAwareBackend } from '../exporters/step-aware-backend.js';
 import { runDirectory } from '../exporters/tensorboard/run-directory.js';
 import { TensorBoardSink } from '../exporters/tensorboard/tensorboard-sink.js';
@@ -30,36 +31,13 @@ export class TensorBoardLogger extends TelemetryLogger {
     config: LoggerConfig,
     context: BackendContext,
   ): { backend: TelemetryBackend; runDir?: string } {
-    const section = parseSection('tensorboard', config, {
-      env: context.env,
-      diagnostics: context.diagnostics,
-    });
-    const { identity } = context;
-    if (identity.rank !== 0 && !section.all_ranks) return { backend: { name: 'tensorboard' } };
-    const runDir = runDirectory({
-      logDir: section.log_dir,
-      runName: identity.name,
-      rank: section.all_ranks && identity.worldSize > 1 ? identity.rank : undefined,
-    });
-    const sink = new TensorBoardSink({
-      runDir,
-      flushSecs: section.flush_secs,
-      logImages: section.log_images,
-      logHistograms: section.log_histograms,
-      diagnostics: context.diagnostics,
-    });
+    const made = tensorBoardSink(config, context);
+    if (!made) return { backend: { name: 'tensorboard' } };
+    const { sink, section, runDir } = made;
     const backend = stepAwareBackend('tensorboard', sink, {
       logFrequency: section.log_frequency,
       exportIntervalMillis: context.settings.export_interval * 1000,
-      // Only what TensorBoard shows, so that nothing else is produced for it.
-      events: [
-        EventName.metrics,
-        EventName.text,
-        EventName.hparams,
-        EventName.runEnd,
-        ...(section.log_histograms ? [EventName.histogram] : []),
-        ...(section.log_images ? [EventName.image] : []),
-      ],
+      events: tensorBoardEvents(section),
     });
     return { backend, runDir };
   }
@@ -77,4 +55,45 @@ export class TensorBoardLogger extends TelemetryLogger {
     );
     this.runDir = runDir;
   }
+}
+
+/**
+ * The TensorBoard sink of a `tensorboard` configuration section, writing to
+ * `log_dir/<run name>`; undefined on a rank that does not write.
+ */
+export function tensorBoardSink(
+  config: LoggerConfig,
+  context: Pick<BackendContext, 'env' | 'diagnostics' | 'identity'>,
+): { sink: TensorBoardSink; section: SectionConfig<'tensorboard'>; runDir: string } | undefined {
+  const section = parseSection('tensorboard', config, {
+    env: context.env,
+    diagnostics: context.diagnostics,
+  });
+  const { identity } = context;
+  if (identity.rank !== 0 && !section.all_ranks) return undefined;
+  const runDir = runDirectory({
+    logDir: section.log_dir,
+    runName: identity.name,
+    rank: section.all_ranks && identity.worldSize > 1 ? identity.rank : undefined,
+  });
+  const sink = new TensorBoardSink({
+    runDir,
+    flushSecs: section.flush_secs,
+    logImages: section.log_images,
+    logHistograms: section.log_histograms,
+    diagnostics: context.diagnostics,
+  });
+  return { sink, section, runDir };
+}
+
+/** Only what TensorBoard shows, so that nothing else is produced for it. */
+export function tensorBoardEvents(section: SectionConfig<'tensorboard'>): string[] {
+  return [
+    EventName.metrics,
+    EventName.text,
+    EventName.hparams,
+    EventName.runEnd,
+    ...(section.log_histograms ? [EventName.histogram] : []),
+    ...(section.log_images ? [EventName.image] : []),
+  ];
 }

@@ -100,11 +100,17 @@ function registeredLoggerProvider(scope: string): AppLoggerProvider | undefined 
   return ownProviders.has(delegate) ? undefined : delegate;
 }
 
+interface Flushable {
+  forceFlush?(): Promise<void>;
+}
+
 /** The application's tracer, meter and logger for one instrumentation scope, as far as found. */
 export class AppProviders {
   tracer: Tracer | undefined;
   meter: Meter | undefined;
   logger: Logger | undefined;
+  /** The providers of `tracer` and `logger`: what the run flushes when it flushes. */
+  private readonly flushed: Flushable[] = [];
   /** False once every provider is known (given, found on the globals, or ours). */
   private searching = true;
   private meterBound = false;
@@ -120,9 +126,23 @@ export class AppProviders {
     private readonly onMeter: (meter: Meter) => void,
   ) {
     checkProviders(given);
-    this.tracer = given.tracerProvider?.getTracer(scope);
+    this.tracer = this.take(given.tracerProvider)?.getTracer(scope);
     this.meter = given.meterProvider?.getMeter(scope);
-    this.logger = given.loggerProvider?.getLogger(scope);
+    this.logger = this.take(given.loggerProvider)?.getLogger(scope);
+  }
+
+  /**
+   * Flushes the application's tracer and logger providers, so that the run's spans and events
+   * are exported before the application shuts its SDK down (a `SimpleLogRecordProcessor` shuts
+   * its exporter down without waiting for exports still in flight). Never rejects.
+   */
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.flushed.map((provider) => provider.forceFlush?.().catch(() => {})));
+  }
+
+  private take<P extends object>(provider: P | undefined): P | undefined {
+    if (provider) this.flushed.push(provider as Flushable);
+    return provider;
   }
 
   /**
@@ -134,8 +154,8 @@ export class AppProviders {
     if (!this.searching) return;
     const { scope } = this;
     if (this.searchGlobals) {
-      this.tracer ??= registeredTracerProvider()?.getTracer(scope);
-      this.logger ??= registeredLoggerProvider(scope)?.getLogger(scope);
+      this.tracer ??= this.take(registeredTracerProvider())?.getTracer(scope);
+      this.logger ??= this.take(registeredLoggerProvider(scope))?.getLogger(scope);
       this.meter ??= registeredMeterProvider(scope)?.getMeter(scope);
     }
     if (this.meter && !this.meterBound) {

@@ -243,9 +243,9 @@ export class TrainingRun {
     this.pipeline.flushEventsSync();
   }
 
-  /** Sends everything recorded so far to every backend. */
+  /** Sends everything recorded so far to every backend, and the application's providers. */
   async flush(): Promise<void> {
-    await this.pipeline.forceFlush();
+    await Promise.all([this.pipeline.forceFlush(), this.app.forceFlush()]);
   }
 
   /** Marks the end of the run, flushes and shuts the providers down. Idempotent. */
@@ -254,7 +254,7 @@ export class TrainingRun {
       const exitCode = options.exitCode ?? 0;
       const status = options.status ?? (exitCode === 0 ? 'finished' : 'failed');
       this.emit(runEndRecord(exitCode, status));
-      await this.pipeline.shutdown();
+      await Promise.all([this.pipeline.shutdown(), this.app.forceFlush()]);
     })();
     return this.finishing;
   }

@@ -7,7 +7,7 @@
  * exporters must see everything; TensorBoard's reader must see every row; our own OTLP backend
  * (a capture decoding its requests) must see none of the app's spans.
  */
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,9 +17,25 @@ import { nodeBinary } from '../../scripts/node-binaries.mjs';
 import { decodeExportRequest } from '../../src/bridge/otlp-codec.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { tempDir } from '../exporters/wandb/temp-dirs.js';
+import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { repoRoot } from '../support/dist.js';
 import { type Capture, startCapture } from '../support/otlp-capture.js';
 import { packedTarball, pathWith, run, scratchProject } from '../support/scratch-project.js';
+
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
+const TYPESCRIPT = [
+  `typescript@${manifest.devDependencies.typescript}`,
+  `@types/node@${manifest.devDependencies['@types/node']}`,
+];
+
+/** The `NodeSDK` example of docs/otel.md: the TypeScript block that starts one. */
+function docsExample(): string {
+  const doc = readFileSync(join(repoRoot, 'docs/otel.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  return blocks.find((block) => block.includes('new NodeSDK'))!;
+}
 
 const LINES = {
   '2.x': {
@@ -31,6 +47,7 @@ const LINES = {
       '@opentelemetry/sdk-metrics@2.12.0',
       '@opentelemetry/sdk-logs@0.223.0',
       '@opentelemetry/instrumentation-http@0.223.0',
+      ...TYPESCRIPT,
     ],
   },
   '3.x': {
@@ -42,6 +59,7 @@ const LINES = {
       '@opentelemetry/sdk-metrics@3.1.0',
       '@opentelemetry/sdk-logs@3.1.0',
       '@opentelemetry/instrumentation-http@0.301.0',
+      ...TYPESCRIPT,
     ],
   },
 } as const;
@@ -152,5 +170,58 @@ describe.each(Object.keys(LINES) as Line[])('an app on the OTel JS %s line', (li
       });
     expect(spansSent).toEqual([]);
     expect(ours.some((request) => request.path === '/v1/logs')).toBe(true);
+  });
+
+  it("runs the NodeSDK example of docs/otel.md: our exporters in the app's SDK", async () => {
+    writeFileSync(join(project, 'docs-example.ts'), docsExample());
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'node16',
+          moduleResolution: 'node16',
+          strict: true,
+          skipLibCheck: true,
+          types: ['node'],
+          outDir: 'out',
+        },
+        include: ['docs-example.ts'],
+      }),
+    );
+    const tsc = join(project, 'node_modules/typescript/bin/tsc');
+    const compiled = await run(node, [tsc, '-p', 'tsconfig.json'], project);
+    expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+    const result = await run(node, ['out/docs-example.js'], project);
+    expect(result.code, result.stderr).toBe(0);
+
+    const tensorboard = await accumulate(join(project, 'logs/tensorboard/node-sdk'));
+    const loss = tensorboard.scalars['train/loss']!;
+    expect(loss.map(([step]) => step)).toEqual([...Array(100).keys()]);
+    expect(loss.map(([, value]) => value)).toEqual(
+      loss.map(([step]) => Math.fround(Math.exp(-step / 30))),
+    );
+    // The app's own counter, collected at shutdown, at the latest row's step.
+    expect(tensorboard.scalars['app.batches']?.at(-1)?.slice(0, 2)).toEqual([99, 100]);
+
+    const runDir = readdirSync(join(project, 'logs/wandb')).find((name) =>
+      name.endsWith('-nodesdk1'),
+    )!;
+    const records = await readWandbFile(join(project, 'logs/wandb', runDir, 'run-nodesdk1.wandb'));
+    const history = records
+      .filter((r) => r.record.history)
+      .map((r) =>
+        Object.fromEntries(
+          (r.record.history.item as { key: string; value_json: string }[]).map((item) => [
+            item.key,
+            JSON.parse(item.value_json) as number,
+          ]),
+        ),
+      );
+    expect(history.map((row) => row._step)).toEqual([...Array(100).keys()]);
+    expect(history.map((row) => row['train/loss'])).toEqual(
+      history.map((row) => Math.exp(-(row._step as number) / 30)),
+    );
+    expect(records.some((r) => r.record.exit)).toBe(true);
   });
 });

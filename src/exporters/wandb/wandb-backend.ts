@@ -45,16 +45,34 @@ export function wandbBackend(
   section: WandbSection,
   context: WandbBackendContext,
 ): TelemetryBackend {
+  const sink = wandbSink(section, context);
+  if (!sink) return { name: 'wandb' };
+  return {
+    ...stepAwareBackend('wandb', sink, {
+      logFrequency: section.log_frequency,
+      exportIntervalMillis: context.exportIntervalMillis,
+    }),
+    logModel: (model, name, aliases) => sink.logModel(model, name, aliases),
+  };
+}
+
+/**
+ * The run's sink: undefined when disabled, on a rank that does not write, or when its directory
+ * cannot be made (training goes on without W&B, and says so).
+ */
+export function wandbSink(
+  section: WandbSection,
+  context: Omit<WandbBackendContext, 'exportIntervalMillis'>,
+): WandbSink | undefined {
   const mode = wandbMode(section.mode);
   const { identity } = context;
-  if (mode === 'disabled' || (identity.rank !== 0 && !section.all_ranks)) return { name: 'wandb' };
+  if (mode === 'disabled' || (identity.rank !== 0 && !section.all_ranks)) return undefined;
   const baseUrl = section.base_url ?? DEFAULT_BASE_URL;
   const apiKey = mode === 'online' ? wandbApiKey(section, context.env) : undefined;
   if (mode === 'online' && !apiKey) throw new ConfigError([missingApiKey(section)]);
   const run = runInfo(section, identity);
   const root = section.dir ?? context.cwd ?? process.cwd();
   let writer: RunWriter | undefined;
-  let sink: WandbSink;
   try {
     writer = new RunWriter({
       root,
@@ -63,7 +81,7 @@ export function wandbBackend(
       offline: mode === 'offline',
       diagnostics: context.diagnostics,
     });
-    sink = new WandbSink({
+    return new WandbSink({
       run,
       writer,
       summary: section.summary,
@@ -79,21 +97,13 @@ export function wandbBackend(
         : undefined,
     });
   } catch (error) {
-    // A read-only or full directory: training goes on without W&B, and says so.
     writer?.close();
     context.diagnostics.error(
       `W&B: cannot create the run directory under ${root}: ${(error as Error).message}; ` +
         'this run is not written to W&B',
     );
-    return { name: 'wandb' };
+    return undefined;
   }
-  return {
-    ...stepAwareBackend('wandb', sink, {
-      logFrequency: section.log_frequency,
-      exportIntervalMillis: context.exportIntervalMillis,
-    }),
-    logModel: (model, name, aliases) => sink.logModel(model, name, aliases),
-  };
 }
 
 /**
