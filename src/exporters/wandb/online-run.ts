@@ -269,7 +269,8 @@ export class OnlineRun {
   private onRecovered(what: string): void {
     if (!this.outage) return;
     this.outage = false;
-    this.options.diagnostics.info(`W&B ${what}: the server answers again`);
+    // At the level of the retry warning it ends: whoever saw that one must see this one.
+    this.options.diagnostics.warning(`W&B ${what}: the server answers again`);
   }
 
   private report(error: unknown): void {

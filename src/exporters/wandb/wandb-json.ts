@@ -1,11 +1,12 @@
 /**
  * JSON as W&B writes and reads it: NaN and the infinities are the bare tokens `NaN`, `Infinity`
- * and `-Infinity` (Python's `json` reads them; standard JSON has no way to say them). Anything
- * else is standard JSON.
+ * and `-Infinity` (Python's `json` reads them; standard JSON has no way to say them), and -0 is
+ * `-0.0`, as Python writes it (standard JSON writes it as 0; Python reads `-0` as the integer 0).
+ * Anything else is standard JSON.
  *
  * Both directions go through strings carrying a marker no real string can hold (a NUL and a
- * random nonce): writing, non-finite numbers become marked strings that are then replaced by the
- * bare tokens; reading, the bare tokens become marked strings that a reviver turns into numbers.
+ * random nonce): writing, those numbers become marked strings that are then replaced by their
+ * tokens; reading, the bare tokens become marked strings that a reviver turns into numbers.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -19,13 +20,20 @@ const TOKENS: Record<string, number> = {
   '-Infinity': Number.NEGATIVE_INFINITY,
 };
 const TOKEN_NAMES = ['-Infinity', 'Infinity', 'NaN'];
-const MARKED = new RegExp(`"${MARK_JSON.replaceAll('\\', '\\\\')}(NaN|Infinity|-Infinity)"`, 'g');
+const MARKED = new RegExp(
+  `"${MARK_JSON.replaceAll('\\', '\\\\')}(NaN|Infinity|-Infinity|-0\\.0)"`,
+  'g',
+);
 
 export function wandbJson(value: unknown): string {
   if (typeof value === 'number') return numberJson(value);
-  const text = JSON.stringify(value) ?? 'null';
-  // Standard JSON writes non-finite numbers as null: only then is there more to do.
-  return text.includes('null') ? withBareTokens(value) : text;
+  const text = JSON.stringify(value, (_key, item) =>
+    typeof item === 'number' && (!Number.isFinite(item) || Object.is(item, -0))
+      ? `${MARK}${numberJson(item)}`
+      : item,
+  );
+  // JSON.stringify gives nothing for undefined and functions.
+  return text === undefined ? 'null' : text.replace(MARKED, '$1');
 }
 
 /** The value of `text`; throws a SyntaxError when it is not (W&B) JSON. */
@@ -40,15 +48,8 @@ export function parseWandbJson(text: string): unknown {
   );
 }
 
-function withBareTokens(value: unknown): string {
-  const text = JSON.stringify(value, (_key, item) =>
-    typeof item === 'number' && !Number.isFinite(item) ? `${MARK}${numberJson(item)}` : item,
-  );
-  return text.replace(MARKED, '$1');
-}
-
 function numberJson(value: number): string {
-  if (Number.isFinite(value)) return String(value);
+  if (Number.isFinite(value)) return Object.is(value, -0) ? '-0.0' : String(value);
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';
 }

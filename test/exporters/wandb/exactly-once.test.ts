@@ -170,6 +170,14 @@ describe('exactly once through a faulty W&B server', () => {
     expect(diagnostics.at('WARNING').join('\n')).toMatch(/retrying in .*nothing is lost/);
   });
 
+  it('ends each outage warning with a recovery line at the same level, WARNING', () => {
+    const retries = diagnostics.at('WARNING').filter((line) => /retrying in/.test(line));
+    const recoveries = diagnostics.at('WARNING').filter((line) => /answers again/.test(line));
+    expect(retries.length).toBeGreaterThan(0);
+    expect(recoveries).toHaveLength(retries.length);
+    expect(diagnostics.at('INFO').filter((line) => /answers again/.test(line))).toEqual([]);
+  });
+
   function streamRequests(): ReceivedRequest[] {
     return server.requests.filter((r) => r.path.endsWith('/file_stream'));
   }
