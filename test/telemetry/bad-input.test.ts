@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AggregationTemporality,
@@ -10,7 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { LoggingConfig } from '../../src/config/logging-config.js';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { wandbJson } from '../../src/exporters/wandb/wandb-json.js';
+import { ConsoleLogger } from '../../src/loggers/console-logger.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
+import { tempDir } from '../exporters/wandb/temp-dirs.js';
+import { CaptureStream } from '../support/capture-stream.js';
 import { memoryBackend } from '../support/memory-sink.js';
 
 /** A logger whose rows land in memory and whose instruments are exported in memory too. */
@@ -62,6 +65,8 @@ const cases: Record<string, Case> = {
   '-0 value': async () => {
     const { rows } = await logged((l) => l.logMetrics({ zero: -0 }, 0));
     expect(Object.is(rows[0]?.values.zero, -0)).toBe(true);
+    // W&B's JSON: Python writes and reads -0 as -0.0 (its `-0` is the integer 0).
+    expect(wandbJson(rows[0]?.values.zero)).toBe('-0.0');
   },
   'string value': async () => {
     const { rows, warnings } = await logged((l) => l.logMetrics({ name: 'resnet', ok: 1 }, 0));
@@ -150,6 +155,21 @@ const cases: Record<string, Case> = {
         /'train\/loss' and 'train\.loss' both become the Prometheus metric 'train_loss'/,
       ),
     ]);
+  },
+  'key or tag with control characters (`"loss\\nERROR - run finished"`, `\\x1b[2J`)': async () => {
+    const stream = new CaptureStream();
+    const logger = new ConsoleLogger(
+      { stream, format: '%(levelname)s - %(message)s' },
+      { settings: { handle_signals: false } },
+    );
+    logger.logMetrics({ 'loss\nERROR - run finished': 1 }, 0);
+    logger.logText('clear\u001b[2J', 'hello', 0);
+    await logger.finish();
+    expect(stream.lines.slice(0, 2)).toEqual([
+      'INFO - step 0 | loss\\nERROR - run finished 1',
+      'INFO - step 0 | text clear\\x1b[2J: hello',
+    ]);
+    expect(stream.text).not.toContain('\u001b');
   },
   'key beginning with `jepa.`': async () => {
     const { rows, warnings } = await logged((l) => l.logMetrics({ 'jepa.step': 99, ok: 1 }, 4));
@@ -254,14 +274,14 @@ const cases: Record<string, Case> = {
     expect(() => LoggingConfig.fromYaml(file)).toThrow(/malformed\.yaml:3: malformed YAML/);
   },
   'YAML key given twice in a mapping': () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'jepa-bad-input-')), 'twice.yaml');
+    const file = join(tempDir('jepa-bad-input'), 'twice.yaml');
     writeFileSync(file, 'logging:\n  level: INFO\n  level: DEBUG\n');
     expect(() => LoggingConfig.fromYaml(file)).toThrow(
       `${file}:3: malformed YAML: the key 'level' is given twice (first on line 2)`,
     );
   },
   'configuration past the size limits (a 50 MB file, 80,000 keys)': () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jepa-bad-input-'));
+    const dir = tempDir('jepa-bad-input');
     const file = (name: string, keys: number, tail = '') => {
       const lines = Array.from({ length: keys }, (_, i) => `  k${i}: ${i}`);
       writeFileSync(join(dir, name), `logging:\n${lines.join('\n')}\n${tail}`);

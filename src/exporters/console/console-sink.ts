@@ -9,6 +9,7 @@ import {
   supportsColorStderr,
   supportsColor as supportsColorStdout,
 } from 'chalk';
+import { maskSecretNames } from '../../secrets.js';
 import {
   EventName,
   type ExceptionEvent,
@@ -86,7 +87,7 @@ export class ConsoleSink implements TrainingSink {
     let message = this.stepLabel(event.step);
     const { values } = event;
     for (const key in values) {
-      message += ` | ${this.paint.cyan(key)} ${formatValue(values[key]!, this.precision)}`;
+      message += ` | ${this.tag(key)} ${formatValue(values[key]!, this.precision)}`;
     }
     this.emit('INFO', event.timeMs, message);
   }
@@ -103,7 +104,7 @@ export class ConsoleSink implements TrainingSink {
     this.emit(
       'INFO',
       event.timeMs,
-      `${this.stepLabel(event.step)} | histogram ${this.paint.cyan(event.tag)}: ${stats.join(', ')}`,
+      `${this.stepLabel(event.step)} | histogram ${this.tag(event.tag)}: ${stats.join(', ')}`,
     );
   }
 
@@ -112,7 +113,7 @@ export class ConsoleSink implements TrainingSink {
     this.emit(
       'INFO',
       event.timeMs,
-      `${this.stepLabel(event.step)} | image ${this.paint.cyan(event.tag)}[${event.index}]: ${size}`,
+      `${this.stepLabel(event.step)} | image ${this.tag(event.tag)}[${event.index}]: ${size}`,
     );
   }
 
@@ -125,29 +126,31 @@ export class ConsoleSink implements TrainingSink {
     this.emit(
       'INFO',
       event.timeMs,
-      `${this.stepLabel(event.step)} | text ${this.paint.cyan(event.tag)}: ${shown}`,
+      `${this.stepLabel(event.step)} | text ${this.tag(event.tag)}: ${escapeControls(shown)}`,
     );
   }
 
   writeHparams(event: HparamsEvent): void {
-    const params = Object.entries(event.hparams).map(
-      ([k, v]) => `${this.paint.cyan(k)}=${JSON.stringify(v)}`,
+    // JSON escapes the control characters of values; keys are escaped as everywhere else.
+    const params = Object.entries(maskSecretNames(event.hparams)).map(
+      ([k, v]) => `${this.tag(k)}=${JSON.stringify(v)}`,
     );
     this.emit('INFO', event.timeMs, `hyperparameters: ${params.join(', ')}`);
   }
 
   writeException(event: ExceptionEvent): void {
-    const where = event.functionName ? ` in ${this.paint.cyan(event.functionName)}` : '';
+    const where = event.functionName ? ` in ${this.tag(event.functionName)}` : '';
     // The frames of a stack trace, indented below the message as Python's logging shows them.
     const frames = (event.stacktrace ?? '')
       .split('\n')
       .filter((line) => /^\s+at /.test(line))
-      .map((line) => `\n    ${line.trim()}`)
+      .map((line) => `\n    ${escapeControls(line.trim())}`)
       .join('');
+    const what = escapeControls(`${event.type}: ${event.message}`);
     this.emit(
       'ERROR',
       event.timeMs,
-      `${this.stepLabel(event.step)} | exception${where}: ${event.type}: ${event.message}${frames}`,
+      `${this.stepLabel(event.step)} | exception${where}: ${what}${frames}`,
     );
   }
 
@@ -187,6 +190,11 @@ export class ConsoleSink implements TrainingSink {
   private get columns(): number {
     // A pseudo-terminal may report no size at all (0 columns).
     return (this.stream as { columns?: number }).columns || 80;
+  }
+
+  /** A key, tag or name as given by the training code: escaped, then coloured. */
+  private tag(text: string): string {
+    return this.paint.cyan(escapeControls(text));
   }
 
   private stepLabel(step: number): string {
@@ -236,3 +244,22 @@ function colorLevel(options: ConsoleSinkOptions, stream: Writable): 0 | 1 | 2 | 
         : false;
   return support ? support.level : 0;
 }
+
+/**
+ * `text` with its control characters escaped (`\n` as `\\n`, ESC as `\\x1b`, as JavaScript writes
+ * them): a key, tag or text logged by the training code must not start a line of its own (a forged
+ * `ERROR - run finished`), move the cursor or clear the screen. C1 controls and the Unicode line
+ * separators count too; a terminal or a log viewer may act on them.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/\p{Cc}|[\u2028\u2029]/gu, (c) => {
+    const named = NAMED_ESCAPES[c];
+    if (named) return named;
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

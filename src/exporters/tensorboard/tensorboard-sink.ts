@@ -11,6 +11,7 @@
  * summary for the whole log directory, hiding hyperparameters the other runs have.
  */
 import { type DiagnosticLogger, OnceWarner } from '../../diagnostics.js';
+import { maskSecretNames } from '../../secrets.js';
 import type {
   HistogramEvent,
   HparamsEvent,
@@ -95,7 +96,9 @@ export class TensorBoardSink implements TrainingSink {
       );
     }
     this.hparamsLogged = true;
-    this.write('hyperparameters', () => sessionStartEvent(event, this.latestStep));
+    // Masked as config dumps are: the hparams dashboard shows them to whoever reads the logs.
+    const hparams = maskSecretNames(event.hparams);
+    this.write('hyperparameters', () => sessionStartEvent({ ...event, hparams }, this.latestStep));
     if (Object.keys(event.metrics).length > 0) {
       const row = {
         kind: 'metrics',

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { type DiagnosticLogger, OnceWarner } from '../../diagnostics.js';
+import { maskSecretNames } from '../../secrets.js';
 import type {
   HistogramEvent,
   HparamsEvent,
@@ -147,8 +148,10 @@ export class WandbSink implements TrainingSink {
 
   writeHparams(event: HparamsEvent): void {
     if (this.closing) return;
-    this.config.update(event.hparams);
-    this.writer.write(configRecord(event.hparams));
+    // Masked as config dumps are: W&B shows the config to everyone who can see the run.
+    const hparams = maskSecretNames(event.hparams);
+    this.config.update(hparams);
+    this.writer.write(configRecord(hparams));
     if (Object.keys(event.metrics).length > 0) this.summary.set(event.metrics);
     this.online?.configChanged();
   }

@@ -71,6 +71,74 @@ describe('ConsoleSink', () => {
     ]);
   });
 
+  it('escapes control characters in keys, tags, text and exceptions: one line each, no raw escape', () => {
+    const { stream, sink: console } = sink({ format: '%(levelname)s - %(message)s' });
+    console.writeMetrics({
+      kind: 'metrics',
+      timeMs,
+      step: 1,
+      values: { 'loss\nERROR - run finished (exit code 1)': 1, 'a\rb\u0085c\u2028d': 2 },
+    });
+    console.writeText({
+      kind: 'text',
+      timeMs,
+      step: 1,
+      tag: 'clear\u001b[2J',
+      text: 'x\u001b[31my\tz',
+    });
+    console.writeHistogram({
+      kind: 'histogram',
+      timeMs,
+      step: 1,
+      tag: 'h\u0007',
+      histogram: {
+        min: 0,
+        max: 0,
+        count: 0,
+        sum: 0,
+        sumSquares: 0,
+        bucketLimits: [],
+        bucketCounts: [],
+      },
+    });
+    console.writeHparams({
+      kind: 'hparams',
+      timeMs,
+      hparams: { 'k\n': 'v\n' },
+      metrics: {},
+    });
+    console.writeException({
+      kind: 'exception',
+      timeMs,
+      step: 1,
+      type: 'Error',
+      message: 'bad\nINFO - all fine',
+      stacktrace: 'Error: bad\nINFO - all fine\n    at f (file.js:1:1)',
+    });
+    expect(stream.lines).toEqual([
+      'INFO - step 1 | loss\\nERROR - run finished (exit code 1) 1 | a\\rb\\x85c\\u2028d 2',
+      'INFO - step 1 | text clear\\x1b[2J: x\\x1b[31my\\tz',
+      'INFO - step 1 | histogram h\\x07: n 0, min 0, mean NaN, max 0',
+      'INFO - hyperparameters: k\\n="v\\n"',
+      'ERROR - step 1 | exception: Error: bad\\nINFO - all fine',
+      '    at f (file.js:1:1)',
+    ]);
+    expect(stream.text).not.toContain('\u001b');
+  });
+
+  it('masks hyperparameters under secret names, as config dumps do', () => {
+    const { stream, sink: console } = sink();
+    console.writeHparams({
+      kind: 'hparams',
+      timeMs,
+      hparams: { lr: 0.1, api_key: 'k'.repeat(40), wandb: { token: 't0ken', project: 'p' } },
+      metrics: {},
+    });
+    expect(stream.lines).toEqual([
+      'INFO hyperparameters: lr=0.1, api_key="***", wandb={"token":"***","project":"p"}',
+    ]);
+  });
+
   it('colours with FORCE_COLOR, and NO_COLOR wins over it', () => {
     const colored = sink({ env: { FORCE_COLOR: '1' } });
     colored.sink.writeMetrics({ kind: 'metrics', timeMs, step: 1, values: { loss: 1 } });

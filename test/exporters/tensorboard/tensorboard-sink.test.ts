@@ -85,6 +85,22 @@ describe('TensorBoardSink', () => {
     expect((await accumulate(runDir)).hparams.start!.hparams).toEqual({ a: 1 });
   });
 
+  it('masks hyperparameters under secret names, as config dumps do', async () => {
+    const { sink: tb, runDir } = sink('secret-hparams');
+    tb.writeHparams({
+      kind: 'hparams',
+      timeMs,
+      hparams: { lr: 0.1, api_key: 'k'.repeat(40), wandb: { token: 't0ken' } },
+      metrics: {},
+    });
+    await tb.shutdown();
+    expect((await accumulate(runDir)).hparams.start!.hparams).toEqual({
+      lr: 0.1,
+      api_key: '***',
+      'wandb/token': '***',
+    });
+  });
+
   it('flushes on its interval, without being asked', async () => {
     const { sink: tb } = sink('timer', { flushSecs: 0.05 });
     const size = statSync(tb.path).size;

@@ -39,6 +39,9 @@ interface LoggedRun {
   diagnostics: CollectingDiagnostics;
 }
 
+/** A hyperparameter under a secret name. */
+const SECRET = 'hunter2-hyperparameter-secret';
+
 async function logSeedRun(root: string): Promise<LoggedRun> {
   const diagnostics = new CollectingDiagnostics();
   const startMs = Date.now();
@@ -56,7 +59,7 @@ async function logSeedRun(root: string): Promise<LoggedRun> {
     { env: {}, diagnostics, settings: { handle_signals: false } },
   );
   logger.logHyperparams(
-    { lr: 1e-4, layers: 4, optimizer: { name: 'adam', betas: [0.9, 0.999] } },
+    { lr: 1e-4, layers: 4, optimizer: { name: 'adam', betas: [0.9, 0.999] }, api_key: SECRET },
     { 'hp/best_loss': 0.25 },
   );
   logger.logMetrics({ 'train/loss': 0.5, 'train/lr': 1e-4 }, 100);
@@ -184,7 +187,15 @@ describe('offline W&B runs', () => {
     const config = records.find((r) => r.record.config)!.record.config.update;
     expect(
       Object.fromEntries(config.map((i: RecordDict) => [i.key, parseWandbJson(i.value_json)])),
-    ).toEqual({ lr: 1e-4, layers: 4, optimizer: { name: 'adam', betas: [0.9, 0.999] } });
+    ).toEqual({
+      lr: 1e-4,
+      layers: 4,
+      optimizer: { name: 'adam', betas: [0.9, 0.999] },
+      // Masked as config dumps are.
+      api_key: '***',
+    });
+    const wandbFile = readdirSync(run.dir).find((f) => f.endsWith('.wandb'))!;
+    expect(readFileSync(join(run.dir, wandbFile)).includes(SECRET)).toBe(false);
     const summaries = records.filter((r) => r.record.summary);
     const last = summaries.at(-1)!.record.summary.update;
     const summary = Object.fromEntries(
