@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
@@ -9,9 +8,10 @@ import {
   MAX_KEYS_PER_MAPPING,
   parseYaml,
 } from '../../src/config/yaml.js';
+import { tempDir } from '../exporters/wandb/temp-dirs.js';
 
 function yamlFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'jepa-yaml-')), 'logging.yaml');
+  const file = join(tempDir('jepa-yaml'), 'logging.yaml');
   writeFileSync(file, text);
   return file;
 }
