@@ -3,6 +3,8 @@
  * policy. The key travels only in the Authorization header: no message this module makes carries
  * it (messages are scrubbed of it as well, in case a server echoes it).
  */
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { isRetryable, parseRetryAfter, retryDelayMs } from './retry-policy.js';
 
 export interface WandbHttpOptions {
@@ -114,7 +116,8 @@ export class WandbHttp {
     const ours = request.url.startsWith('/');
     const url = ours ? `${this.baseUrl}${request.url}` : request.url;
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const response = await fetch(url, {
+    // As the SDK's exporters do: the app's HTTP instrumentation must not trace our requests.
+    const response = await context.with(suppressTracing(context.active()), fetch, undefined, url, {
       method: request.method,
       headers: {
         ...(ours ? { authorization: this.#authorization } : {}),
