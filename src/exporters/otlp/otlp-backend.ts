@@ -14,6 +14,7 @@ import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/ex
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { type MetricProducer, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MAX_SECONDS, MIN_SECONDS } from '../../config/sections/common.js';
 import type { OtlpSection } from '../../config/sections/otlp.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
 import type { TelemetryBackend } from '../../telemetry/backend.js';
@@ -30,6 +31,26 @@ import { queueDropObserver } from './queue-drops.js';
 
 /** Training curves in Grafana want fresher points than the OTel default of 60 s. */
 const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
+
+/**
+ * OTEL_METRIC_EXPORT_INTERVAL (milliseconds) when it is in the range of `otlp.export_interval`;
+ * outside it (Node would run a longer timer every millisecond), ignored with a warning, as the
+ * OTel SDK ignores a variable it cannot use.
+ */
+function intervalFromEnv(
+  env: NodeJS.ProcessEnv,
+  diagnostics: DiagnosticLogger,
+): number | undefined {
+  const raw = env.OTEL_METRIC_EXPORT_INTERVAL;
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (ms >= MIN_SECONDS * 1000 && ms <= MAX_SECONDS * 1000) return ms;
+  diagnostics.warning(
+    `otlp: OTEL_METRIC_EXPORT_INTERVAL=${JSON.stringify(raw)} ignored: expected milliseconds from ` +
+      `${MIN_SECONDS * 1000} to ${MAX_SECONDS * 1000} (a day); exporting every ${DEFAULT_EXPORT_INTERVAL_MS / 1000} s`,
+  );
+  return undefined;
+}
 
 type Signal = 'traces' | 'metrics' | 'logs';
 type Protocol = 'http/protobuf' | 'http/json';
@@ -72,18 +93,13 @@ export function otlpBackend(
   };
   const json = (signal: Signal) => protocol(signal) === 'http/json';
 
-  const intervalFromEnv = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+  const diagnostics = options.diagnostics ?? stderrDiagnostics();
   const exportIntervalMillis = section.export_interval
     ? section.export_interval * 1000
-    : intervalFromEnv > 0
-      ? intervalFromEnv
-      : DEFAULT_EXPORT_INTERVAL_MS;
+    : (intervalFromEnv(env, diagnostics) ?? DEFAULT_EXPORT_INTERVAL_MS);
   const deliveries =
     options.ledger ??
-    new OtlpDeliveryLedger({
-      diagnostics: options.diagnostics ?? stderrDiagnostics(),
-      reportIntervalMillis: exportIntervalMillis,
-    });
+    new OtlpDeliveryLedger({ diagnostics, reportIntervalMillis: exportIntervalMillis });
   // Two metric readers, a log and a span processor: the ledger closes after the last of them.
   let open = 4;
   const counting = {

@@ -203,3 +203,40 @@ describe('flushing against a receiver that never answers', () => {
     expect(Date.now() - finishing).toBeLessThan(10_000);
   });
 });
+
+describe('OTEL_METRIC_EXPORT_INTERVAL', () => {
+  it.each(['3e9', '-1', '0.5'])(
+    '%s, outside the range Node can schedule, is ignored with a warning',
+    async (value) => {
+      receiver = await startReceiver();
+      const url = receiver.url;
+      const overflows: Error[] = [];
+      const onWarning = (warning: Error) => {
+        if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning);
+      };
+      process.on('warning', onWarning);
+      const diagnostics = new CollectingDiagnostics();
+      try {
+        const logger = new TelemetryLogger(
+          {},
+          (context) => [
+            otlpBackend(parseSection('otlp', { endpoint: url }), { env: context.env, diagnostics }),
+          ],
+          {
+            diagnostics,
+            env: { OTEL_METRIC_EXPORT_INTERVAL: value },
+            settings: { handle_signals: false },
+          },
+        );
+        logger.logMetrics({ loss: 1 }, 0);
+        await logger.finish();
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(diagnostics.at('WARNING')).toContain(
+        `otlp: OTEL_METRIC_EXPORT_INTERVAL="${value}" ignored: expected milliseconds from 10 to 86400000 (a day); exporting every 10 s`,
+      );
+      expect(overflows).toEqual([]);
+    },
+  );
+});
