@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { globalSchema, sectionSchemas } from './schema.js';
+import { MAX_SECONDS, MIN_SECONDS } from './sections/common.js';
+import { MAX_CONFIG_CHARACTERS, MAX_KEYS_PER_MAPPING } from './yaml.js';
 
 interface JsonSchema {
   type?: string;
@@ -39,8 +41,14 @@ Generated from the configuration schema by \`npm run docs\`; a test fails when t
 schema disagree. Keys are the seed's (snake_case); in code, camelCase spellings (\`logDir\`) are
 accepted too. A key's environment variable is read when the configuration does not set the key.
 Unknown keys are warned about with the nearest known key; wrong types are errors that list every
-problem with its file and line.
+problem with its file and line. Durations are in seconds, from ${MIN_SECONDS} to ${MAX_SECONDS} (a day): Node cannot
+schedule a longer timer. A YAML file is read up to ${count(MAX_CONFIG_CHARACTERS)} characters and ${count(MAX_KEYS_PER_MAPPING)} keys per
+mapping (a logging configuration is a few KB).
 `;
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 export function configurationReference(): string {
   const parts = [
