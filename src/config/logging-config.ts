@@ -156,7 +156,9 @@ export class LoggingConfig {
     ) as GlobalConfig | undefined;
 
     const seen = new Set<string>();
-    for (const [index, name] of listed.entries()) {
+    // Indexed in the list as given: its other entries are type errors, reported by the schema.
+    for (const [index, name] of (Array.isArray(backendsValue) ? backendsValue : []).entries()) {
+      if (typeof name !== 'string') continue;
       const shown = looksLikeSecret(name) ? HIDDEN : `'${name}'`;
       if (seen.has(name)) {
         // It would run twice: two event files, two W&B runs of one id, every line doubled.

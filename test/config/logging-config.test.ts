@@ -189,6 +189,13 @@ describe('errors', () => {
     ).toContain('got string "api dot wandb"');
   });
 
+  it('names a backend by its place in the list, other entries counted', () => {
+    const error = problemsOf(() =>
+      LoggingConfig.fromDict({ backends: [1, 'console', 'console', 'tensorbord'] }, { env: {} }),
+    );
+    expect(error.problems.map((p) => p.path)).toEqual(['backends.0', 'backends.2', 'backends.3']);
+  });
+
   it('names a backend listed twice, at its second line', () => {
     const file = yamlFile(
       'logging:\n  backends:\n    - tensorboard\n    - tensorboard\n    - wandb\n    - wandb\n',
