@@ -73,3 +73,23 @@ function parseLevel(value: string | undefined): DiagnosticLevel | undefined {
   if (upper === 'WARN') return 'WARNING';
   return upper && upper in ORDER ? (upper as DiagnosticLevel) : undefined;
 }
+
+/**
+ * `text` with its control characters escaped (`\n` as `\\n`, ESC as `\\x1b`, as JavaScript writes
+ * them), for a key, tag or text from the training code or a configuration shown in a line: it must
+ * not start a line of its own (a forged `ERROR - run finished`), move the cursor or clear the
+ * screen. C1 controls and the Unicode line separators count too; a terminal or a log viewer may
+ * act on them.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/\p{Cc}|[\u2028\u2029]/gu, (c) => {
+    const named = NAMED_ESCAPES[c];
+    if (named) return named;
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

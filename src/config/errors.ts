@@ -1,3 +1,5 @@
+import { escapeControls } from '../diagnostics.js';
+
 /** One problem in a configuration, located as precisely as its source allows. */
 export interface ConfigProblem {
   /** Dotted key path, e.g. `tensorboard.log_dir`. */
@@ -12,7 +14,10 @@ export interface ConfigProblem {
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.file ? `${problem.file}${problem.line ? `:${problem.line}` : ''}: ` : '';
   const hint = problem.suggestion ? ` (did you mean '${problem.suggestion}'?)` : '';
-  return `${where}${problem.path ? `${problem.path}: ` : ''}${problem.message}${hint}`;
+  // One problem, one line: a key of the configuration may hold a newline or an escape code.
+  return escapeControls(
+    `${where}${problem.path ? `${problem.path}: ` : ''}${problem.message}${hint}`,
+  );
 }
 
 /**

@@ -89,6 +89,16 @@ describe('unknown keys', () => {
   });
 });
 
+describe('unknown keys with control characters', () => {
+  it('are warned about on one line, escaped', () => {
+    const diagnostics = new CollectingDiagnostics();
+    LoggingConfig.fromDict({ 'x\nERROR - run finished\u001b[2J': 1 }, { env: {}, diagnostics });
+    expect(diagnostics.at('WARNING')).toEqual([
+      'config: x\\nERROR - run finished\\x1b[2J: unknown key, ignored',
+    ]);
+  });
+});
+
 describe('unknown keys, by the thousand', () => {
   it('warn about the first ten one by one, then count the rest in one line', () => {
     const keys = Array.from({ length: 9_000 }, (_, i) => `  stray_${i}: ${i}`);

@@ -9,6 +9,7 @@ import {
   supportsColorStderr,
   supportsColor as supportsColorStdout,
 } from 'chalk';
+import { escapeControls } from '../../diagnostics.js';
 import { maskSecretNames } from '../../secrets.js';
 import {
   EventName,
@@ -244,22 +245,3 @@ function colorLevel(options: ConsoleSinkOptions, stream: Writable): 0 | 1 | 2 | 
         : false;
   return support ? support.level : 0;
 }
-
-/**
- * `text` with its control characters escaped (`\n` as `\\n`, ESC as `\\x1b`, as JavaScript writes
- * them): a key, tag or text logged by the training code must not start a line of its own (a forged
- * `ERROR - run finished`), move the cursor or clear the screen. C1 controls and the Unicode line
- * separators count too; a terminal or a log viewer may act on them.
- */
-export function escapeControls(text: string): string {
-  return text.replace(/\p{Cc}|[\u2028\u2029]/gu, (c) => {
-    const named = NAMED_ESCAPES[c];
-    if (named) return named;
-    const code = c.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
-
-const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
