@@ -10,7 +10,7 @@
  * timestamped sub-run with an experiment summary per call, and TensorBoard takes one experiment
  * summary for the whole log directory, hiding hyperparameters the other runs have.
  */
-import { type DiagnosticLogger, OnceWarner } from '../../diagnostics.js';
+import { type DiagnosticLogger, escapeControls, OnceWarner } from '../../diagnostics.js';
 import { maskSecretNames } from '../../secrets.js';
 import type {
   HistogramEvent,
@@ -142,7 +142,7 @@ export class TensorBoardSink implements TrainingSink {
     } catch (error) {
       this.warner.warn(
         `encode:${what}`,
-        `TensorBoard: a ${what} could not be encoded and was skipped: ${error instanceof Error ? error.message : String(error)}`,
+        `TensorBoard: a ${escapeControls(what)} could not be encoded and was skipped: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

@@ -6,7 +6,7 @@
  * online run's business, on its own timers.
  */
 import { join } from 'node:path';
-import { type DiagnosticLogger, OnceWarner } from '../../diagnostics.js';
+import { type DiagnosticLogger, escapeControls, OnceWarner } from '../../diagnostics.js';
 import { maskSecretNames } from '../../secrets.js';
 import type {
   HistogramEvent,
@@ -277,7 +277,7 @@ export class WandbSink implements TrainingSink {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       this.warner.warn(
         `media:${code}`,
-        `W&B: ${what} was not saved: ${(error as Error).message} (later media failing the same ` +
+        `W&B: ${escapeControls(what)} was not saved: ${(error as Error).message} (later media failing the same ` +
           'way are not reported)',
       );
       return false;

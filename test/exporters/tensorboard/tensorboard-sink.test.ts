@@ -101,6 +101,23 @@ describe('TensorBoardSink', () => {
     });
   });
 
+  it('names an event it cannot encode by its tag, escaped', async () => {
+    const { sink: tb, diagnostics } = sink('bad-event');
+    tb.writeHistogram({
+      kind: 'histogram',
+      timeMs,
+      step: 1,
+      tag: 'h\nERROR - run finished',
+      histogram: null as unknown as HistogramData,
+    });
+    await tb.shutdown();
+    expect(diagnostics.at('WARNING')).toEqual([
+      expect.stringMatching(
+        /^TensorBoard: a histogram 'h\\nERROR - run finished' could not be encoded/,
+      ),
+    ]);
+  });
+
   it('flushes on its interval, without being asked', async () => {
     const { sink: tb } = sink('timer', { flushSecs: 0.05 });
     const size = statSync(tb.path).size;
