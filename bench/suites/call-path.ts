@@ -1,15 +1,25 @@
 /**
  * (1) The cost of `logMetrics` with a 10-scalar row, on the calling thread: each backend alone
  * and all together, synchronous and through AsyncLogger, against ten raw OTel `gauge.record`
- * calls (hand-written instrumentation, the floor) and ten prom-client `Gauge.set` calls.
+ * calls (hand-written instrumentation, the floor) and ten prom-client `Gauge.set` calls. All
+ * backends once more inside an application with an OTel SDK of its own (a started `NodeSDK`
+ * exporting OTLP, found by the logger): its meter gets the instruments and its logger provider
+ * the row events, and what its processors cost on the calling thread is in those rows.
  *
  * Two columns per configuration (see BENCHMARKS.md): the call path, time inside the calls,
  * timed in batches of 100 with the event loop turning between batches outside the timed region
  * so that deferred work runs untimed; and the total, wall time of the whole loop and the final
  * flush per row, which includes the deferred work (encoding, writing, exporting).
  */
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { Gauge, Registry } from 'prom-client';
 import { ALL_BACKENDS, type Backend, createBenchLogger, ROW_KEYS, row } from '../loggers.js';
 import type { Figure, Target } from '../report.js';
@@ -29,6 +39,8 @@ const FLOOR = 'OTel gauge.record x10';
 const ASYNC_TARGET: Target = { on: 'ratio', op: '<=', limit: 2 };
 /** Synchronous with all backends: at most 4x the floor. */
 const SYNC_ALL_TARGET: Target = { on: 'ratio', op: '<=', limit: 4 };
+/** Synchronous with all backends, inside an app's NodeSDK: at most 2.5x the floor. */
+const APP_SDK_TARGET: Target = { on: 'ratio', op: '<=', limit: 2.5 };
 
 /** Something measured: a call per row, and a flush that waits for what the calls caused. */
 interface Subject {
@@ -43,6 +55,8 @@ interface Configuration {
   readonly label: string;
   readonly backends: readonly Backend[];
   readonly async: boolean;
+  /** Inside an application whose own OTel SDK is started first. */
+  readonly appSdk?: boolean;
 }
 
 export async function callPathSuite(context: SuiteContext): Promise<SuiteResult> {
@@ -58,6 +72,15 @@ export async function callPathSuite(context: SuiteContext): Promise<SuiteResult>
         async,
       });
     }
+  }
+  for (const async of [false, true]) {
+    configurations.push({
+      name: `${ALL_BACKENDS.join('+')}${async ? ':async' : ''}:app-sdk`,
+      label: `all backends, ${async ? 'AsyncLogger' : 'sync'}, app NodeSDK`,
+      backends: ALL_BACKENDS,
+      async,
+      appSdk: true,
+    });
   }
   const warnings: string[] = [];
   const trial = (name: string, make: () => Subject): Trial<RowTiming> => ({
@@ -82,6 +105,7 @@ export async function callPathSuite(context: SuiteContext): Promise<SuiteResult>
     trial('prom-client', promClient),
     ...configurations.map((c) =>
       trial(c.name, () => {
+        const app = c.appSdk ? startAppSdk(context.peers.otlpEndpoint, rows) : undefined;
         // The ring holds a whole run: a full ring drops calls, and a dropped call costs less.
         const { logger, diagnostics } = createBenchLogger(c.backends, context.places, {
           async: c.async,
@@ -90,7 +114,10 @@ export async function callPathSuite(context: SuiteContext): Promise<SuiteResult>
         return {
           call: (i) => logger.logMetrics(row(i), i),
           flush: () => logger.flush(),
-          close: () => logger.finish(),
+          close: async () => {
+            await logger.finish();
+            await app?.();
+          },
           warnings: () => diagnostics.at('WARNING').concat(diagnostics.at('ERROR')),
         };
       }),
@@ -131,10 +158,14 @@ export async function callPathSuite(context: SuiteContext): Promise<SuiteResult>
   ];
   for (const c of configurations) {
     const target = c.async
-      ? ASYNC_TARGET
-      : c.backends.length === ALL_BACKENDS.length
-        ? SYNC_ALL_TARGET
-        : undefined;
+      ? c.appSdk
+        ? undefined
+        : ASYNC_TARGET
+      : c.appSdk
+        ? APP_SDK_TARGET
+        : c.backends.length === ALL_BACKENDS.length
+          ? SYNC_ALL_TARGET
+          : undefined;
     figures.push(
       figure(`call.${c.name}`, `call path, ${c.label}`, callNs(c.name), floorCall, target),
     );
@@ -154,6 +185,39 @@ export async function callPathSuite(context: SuiteContext): Promise<SuiteResult>
     figures,
     warnings,
     details: { rows, batch: BATCH, floorCallRuns: callNs('otel'), floorTotalRuns: totalNs('otel') },
+  };
+}
+
+/**
+ * An application's own OTel SDK, started before the logger: OTLP exporters behind the SDK's batch
+ * processors, the log queue sized to hold a whole run (so that its drops do not flatter the
+ * figure). Returns its shutdown, which also frees the globals for the next trial.
+ */
+function startAppSdk(endpoint: string, rows: number): () => Promise<void> {
+  const sdk = new NodeSDK({
+    serviceName: 'bench-app',
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }),
+    ],
+    metricReaders: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+        exportIntervalMillis: 3_600_000,
+      }),
+    ],
+    logRecordProcessors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${endpoint}/v1/logs` }),
+        maxQueueSize: rows + 1,
+        maxExportBatchSize: 512,
+      }),
+    ],
+    instrumentations: [],
+  });
+  sdk.start();
+  return async () => {
+    await sdk.shutdown();
+    for (const api of [trace, metrics, logs, context, propagation]) api.disable();
   };
 }
 

@@ -43,3 +43,18 @@ export interface TelemetryBackend {
     aliases: readonly string[],
   ) => Promise<void>;
 }
+
+/**
+ * A log-record processor that only reads the records it is given, never changes them: a run may
+ * hand it ready-made rows (`MetricsRecord`) instead of records made by the SDK's `Logger` (see
+ * `TelemetryPipeline.directRows`).
+ */
+export interface ReadingLogRecordProcessor extends LogRecordProcessor {
+  readonly readsOnly: true;
+}
+
+export function isReadingProcessor(
+  processor: LogRecordProcessor,
+): processor is ReadingLogRecordProcessor {
+  return (processor as Partial<ReadingLogRecordProcessor>).readsOnly === true;
+}

@@ -71,7 +71,7 @@ export class TrainingEventProcessor implements LogRecordProcessor {
     }
   }
 
-  /** Queues a training event that did not come through the SDK (`TelemetryPipeline.directEvents`). */
+  /** Queues a training event that did not come through the SDK (`TelemetryPipeline.directRows`). */
   push(record: ReadableLogRecord): void {
     if (this.stopped) return;
     const queued = this.queue.push(record);

@@ -273,8 +273,8 @@ export interface RecordOrigin {
 
 /**
  * A row as a complete OTel `ReadableLogRecord`, made without the SDK's `Logger`: what a run hands
- * its step-aware exporters directly when no SDK log processor would see the row (see
- * `TelemetryPipeline.directEvents`). The row is already valid (numbers under non-empty keys),
+ * its log processors directly when they only read records (see `TelemetryPipeline.directRows`).
+ * The row is already valid (numbers under non-empty keys),
  * so the SDK's per-attribute validation and copying would buy nothing. It carries its decoded
  * event, shared by every exporter; its attributes (the values and the step) are made only if
  * some exporter reads them.

@@ -6,12 +6,20 @@
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Resource } from '@opentelemetry/resources';
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import {
+  LoggerProvider,
+  type ReadableLogRecord,
+  type ReadWriteLogRecord,
+} from '@opentelemetry/sdk-logs';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import { globalLogsApi, markOwnProvider } from './app-providers.js';
-import type { TelemetryBackend } from './backend.js';
+import {
+  isReadingProcessor,
+  type ReadingLogRecordProcessor,
+  type TelemetryBackend,
+} from './backend.js';
 import { TrainingEventProcessor } from './event-processor.js';
 import type { RecordOrigin } from './events.js';
 
@@ -36,12 +44,12 @@ export class TelemetryPipeline {
   /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
   readonly exportsRunInstruments: boolean;
   /**
-   * The step-aware exporters' processor when no SDK log processor is configured: nothing but the
-   * step-aware exporters would see the run's rows, so the run hands them rows directly, as
-   * ready-made records (`MetricsRecord`), instead of through the SDK's `Logger`. Undefined when
-   * some other processor (OTLP, a user's) must get the rows as the SDK makes them.
+   * Hands a row to every log processor of the run, as a ready-made record (`MetricsRecord`),
+   * instead of through the SDK's `Logger`: possible when they all only read what they get (the
+   * step-aware exporters' processor, the OTLP backend's). Undefined when some other processor (a
+   * user's) must get the rows as the SDK makes them, or when none reads rows.
    */
-  readonly directEvents: TrainingEventProcessor | undefined;
+  readonly directRows: ((record: ReadableLogRecord) => void) | undefined;
   /** The resource and scope of the run's own log records. */
   readonly recordOrigin: RecordOrigin;
   private readonly consumedEvents: ReadonlySet<string> | 'all';
@@ -66,7 +74,9 @@ export class TelemetryPipeline {
       ...(this.eventProcessor ? [this.eventProcessor] : []),
       ...logRecordProcessors,
     ];
-    this.directEvents = logRecordProcessors.length === 0 ? this.eventProcessor : undefined;
+    this.directRows = logRecordProcessors.every(isReadingProcessor)
+      ? fanOut(this.eventProcessor, logRecordProcessors as ReadingLogRecordProcessor[])
+      : undefined;
     this.recordOrigin = {
       resource,
       instrumentationScope: Object.freeze({ name: INSTRUMENTATION_SCOPE }),
@@ -173,4 +183,22 @@ export class TelemetryPipeline {
       this.diagnostics.warning(`${what} failed; what it held is lost: ${reasons.join('; ')}`);
     }
   }
+}
+
+/** One call that gives a ready-made record to the event processor and every reading processor. */
+function fanOut(
+  events: TrainingEventProcessor | undefined,
+  readers: readonly ReadingLogRecordProcessor[],
+): ((record: ReadableLogRecord) => void) | undefined {
+  const targets = [
+    ...(events ? [(record: ReadableLogRecord) => events.push(record)] : []),
+    // They only read it: the writable half of the SDK's record type is never used.
+    ...readers.map(
+      (reader) => (record: ReadableLogRecord) => reader.onEmit(record as ReadWriteLogRecord),
+    ),
+  ];
+  if (targets.length <= 1) return targets[0];
+  return (record) => {
+    for (const target of targets) target(record);
+  };
 }

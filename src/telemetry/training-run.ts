@@ -6,8 +6,8 @@
  *
  * `logMetrics` is the hot path. Per key it does one map lookup, one instrument record (a
  * variable write for a gauge, however many meters read it) and one property write; per row, one
- * step-gauge record and one log record for the run's backends (a ready-made one when only
- * step-aware exporters read rows, see `TelemetryPipeline.directEvents`), and one for the
+ * step-gauge record and one log record for the run's backends (a ready-made one when its
+ * processors only read rows, see `TelemetryPipeline.directRows`), and one for the
  * application's logger when there is one. Everything else (formatting, encoding, I/O) happens in
  * the exporters, later.
  */
@@ -267,20 +267,21 @@ export class TrainingRun {
     this.app.refresh();
     const ours = this.pipeline.consumesEvent(record.eventName ?? '');
     if (ours) this.events.emit(record);
-    this.app.logger?.emit({ ...record, context: activeContext() });
+    if (this.app.logger) this.app.logger.emit({ ...record, context: activeContext() });
     return ours || this.app.logger !== undefined;
   }
 
   /**
-   * The row's event: straight to the step-aware exporters when they alone read it, through the
-   * SDK's logger otherwise, and to the application's logger.
+   * The row's event: as a ready-made record when the run's processors only read it (see
+   * `TelemetryPipeline.directRows`), through the SDK's logger otherwise, and to the application's
+   * logger.
    */
   private emitRow(step: number, values: Record<string, number>): void {
-    const direct = this.emitsRows ? this.pipeline.directEvents : undefined;
+    const direct = this.emitsRows ? this.pipeline.directRows : undefined;
     const appLogger = this.app.logger;
     if (direct) {
       const span = trace.getSpanContext(activeContext());
-      direct.push(new MetricsRecord(this.pipeline.recordOrigin, step, values, Date.now(), span));
+      direct(new MetricsRecord(this.pipeline.recordOrigin, step, values, Date.now(), span));
       if (!appLogger) return;
     }
     // The direct record keeps `values` as they are: the step goes on a copy then.
@@ -288,7 +289,10 @@ export class TrainingRun {
     attributes[Attr.step] = step;
     const record: LogRecord = { eventName: EventName.metrics, attributes };
     if (this.emitsRows && !direct) this.events.emit(record);
-    appLogger?.emit({ ...record, context: activeContext() });
+    if (appLogger) {
+      record.context = activeContext();
+      appLogger.emit(record);
+    }
   }
 
   /**

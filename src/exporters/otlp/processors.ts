@@ -11,7 +11,6 @@ import type { Context } from '@opentelemetry/api';
 import {
   BatchLogRecordProcessor,
   type BatchLogRecordProcessorOptions,
-  type LogRecordProcessor,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
 import {
@@ -21,9 +20,12 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import type { ReadingLogRecordProcessor } from '../../telemetry/backend.js';
 import type { CountedLogRecordExporter, CountedSpanExporter } from './counted-exporters.js';
 
-export class OtlpLogRecordProcessor implements LogRecordProcessor {
+export class OtlpLogRecordProcessor implements ReadingLogRecordProcessor {
+  /** The batch processor only queues records for the exporter, which only reads them. */
+  readonly readsOnly = true;
   private readonly batch: BatchLogRecordProcessor;
 
   constructor(
