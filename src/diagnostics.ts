@@ -55,16 +55,46 @@ export class CollectingDiagnostics implements DiagnosticLogger {
 }
 
 /**
- * Warns once per distinct `key`: hot-path problems (a bad value logged every step) must not flood
- * the output, but the first occurrence must be seen.
+ * Warns once per distinct `key`, and about at most `perKind` keys of one kind (the part of the key
+ * before its first `:`): a bad value logged every step, or a new bad key in every row, must
+ * neither flood the output nor grow memory, but the first ones must be seen. What it holds back
+ * is counted; `summary()` tells the count (at the end of a run).
  */
 export class OnceWarner {
   private readonly seen = new Set<string>();
-  constructor(private readonly diagnostics: DiagnosticLogger) {}
+  private readonly shownByKind = new Map<string, number>();
+  private readonly heldByKind = new Map<string, number>();
+
+  constructor(
+    private readonly diagnostics: DiagnosticLogger,
+    private readonly perKind = 5,
+  ) {}
+
   warn(key: string, message: string): void {
     if (this.seen.has(key)) return;
+    const colon = key.indexOf(':');
+    const kind = colon < 0 ? key : key.slice(0, colon);
+    const shown = this.shownByKind.get(kind) ?? 0;
+    if (shown >= this.perKind) {
+      // Not remembered: memory stays bounded, and a held-back key is counted each time.
+      this.heldByKind.set(kind, (this.heldByKind.get(kind) ?? 0) + 1);
+      return;
+    }
     this.seen.add(key);
-    this.diagnostics.warning(message);
+    this.shownByKind.set(kind, shown + 1);
+    this.diagnostics.warning(
+      shown + 1 === this.perKind
+        ? `${message} (more warnings like this are counted, not shown)`
+        : message,
+    );
+  }
+
+  /** One line with the warnings held back since the last summary, if any. */
+  summary(): void {
+    if (this.heldByKind.size === 0) return;
+    const held = [...this.heldByKind].map(([kind, count]) => `${count} of kind '${kind}'`);
+    this.heldByKind.clear();
+    this.diagnostics.warning(`${held.join(', ')}: more warnings like those above, not shown`);
   }
 }
 

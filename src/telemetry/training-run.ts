@@ -13,8 +13,9 @@
  */
 import { type Tracer, trace } from '@opentelemetry/api';
 import type { AnyValue, Logger, LogRecord } from '@opentelemetry/api-logs';
-import { type DiagnosticLogger, OnceWarner } from '../diagnostics.js';
+import { type DiagnosticLogger, escapeControls, OnceWarner } from '../diagnostics.js';
 import { isPlainObject } from '../loggers/utils.js';
+import { maskSecretNames } from '../secrets.js';
 import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
 import type { TelemetryBackend } from './backend.js';
 import { activeContext } from './call-context.js';
@@ -134,6 +135,13 @@ export class TrainingRun {
       this.warner.warn('finished', `logMetrics after finish() on run ${this.identity.id}: ignored`);
       return;
     }
+    if (typeof metrics !== 'object' || metrics === null) {
+      this.warner.warn(
+        `row:${metrics === null ? 'null' : typeof metrics}`,
+        `logMetrics: the row is ${describe(metrics)}, not an object of metrics; nothing logged`,
+      );
+      return;
+    }
     try {
       const at = this.resolveStep(step, true);
       this.app.refresh();
@@ -206,7 +214,8 @@ export class TrainingRun {
     this.guarded('logHyperparams', EventName.hparams, 'hparams', () => {
       const numericMetrics: Record<string, number> = {};
       this.collect(metrics, '', numericMetrics, false);
-      this.emit(hparamsRecord(toAnyValueMap(hparams), numericMetrics));
+      // Masked as configuration dumps are: no backend, OTLP included, sees a key's value.
+      this.emit(hparamsRecord(toAnyValueMap(maskSecretNames(hparams)), numericMetrics));
     });
   }
 
@@ -254,6 +263,7 @@ export class TrainingRun {
       const exitCode = options.exitCode ?? 0;
       const status = options.status ?? (exitCode === 0 ? 'finished' : 'failed');
       this.emit(runEndRecord(exitCode, status));
+      this.warner.summary();
       await Promise.all([this.pipeline.shutdown(), this.app.forceFlush()]);
     })();
     return this.finishing;
@@ -346,35 +356,68 @@ export class TrainingRun {
 
   /**
    * Copies the numeric leaves of `metrics` into `out` (nested objects flatten to `a/b`), recording
-   * them on their instruments when `record`; warns once about each key it drops.
+   * them on their instruments when `record`; warns about each key it drops. Reading is defensive
+   * per key: a getter or Proxy trap that throws, a cycle or a nesting too deep costs that key (or
+   * that object's keys) alone, and the work stays linear in the row's size.
    */
   private collect(
     metrics: Readonly<Record<string, unknown>>,
     prefix: string,
     out: Record<string, number>,
     record: boolean,
+    ancestors: readonly object[] = [],
   ): void {
-    for (const name in metrics) {
-      const key = prefix ? `${prefix}/${name}` : name;
-      let value = metrics[name];
-      if (typeof value !== 'number') {
-        if (isPlainObject(value)) {
-          this.collect(value, key, out, record);
+    try {
+      for (const name in metrics) {
+        const key = prefix ? `${prefix}/${name}` : name;
+        let value: unknown;
+        try {
+          value = metrics[name];
+        } catch (error) {
+          this.dropKey('read', key, `reading it threw: ${describe(error)}`);
           continue;
         }
-        const coerced = this.coerce(key, value);
-        if (coerced === undefined) {
-          // The same key earlier in the row (`{a: {b: 1}, 'a/b': null}`): the later value wins.
-          delete out[key];
-          continue;
+        if (typeof value !== 'number') {
+          if (isNested(value)) {
+            if (ancestors.includes(value) || value === metrics) {
+              this.dropKey('cycle', key, 'it refers back to an object that holds it (a cycle)');
+            } else if (ancestors.length >= MAX_NESTING) {
+              this.dropKey('depth', key, `it is nested more than ${MAX_NESTING} levels deep`);
+            } else {
+              this.collect(value, key, out, record, [...ancestors, metrics]);
+            }
+            continue;
+          }
+          const coerced = this.coerce(key, value);
+          if (coerced === undefined) {
+            // The same key earlier in the row (`{a: {b: 1}, 'a/b': null}`): the later value wins.
+            delete out[key];
+            continue;
+          }
+          value = coerced;
         }
-        value = coerced;
+        const recordValue = this.keys.slot(key);
+        if (!recordValue) continue;
+        if (record) recordValue(value as number);
+        out[key] = value as number;
       }
-      const recordValue = this.keys.slot(key);
-      if (!recordValue) continue;
-      if (record) recordValue(value as number);
-      out[key] = value as number;
+      if (Object.getOwnPropertySymbols(metrics).length > 0) {
+        const holder = prefix === '' ? 'the row' : `'${keyLabel(prefix)}'`;
+        this.warner.warn(
+          `symbol:${prefix}`,
+          `logMetrics: the symbol keys of ${holder} were dropped: metric names are strings`,
+        );
+      }
+    } catch (error) {
+      // A Proxy whose `ownKeys` trap throws: its keys cannot even be listed.
+      this.dropKey('keys', prefix, `its keys could not be listed: ${describe(error)}`);
     }
+  }
+
+  /** Warns that `key` (the row itself when empty) was dropped, naming it readably. */
+  private dropKey(kind: string, key: string, reason: string): void {
+    const name = key === '' ? 'the row' : `'${keyLabel(key)}'`;
+    this.warner.warn(`${kind}:${key}`, `logMetrics: ${name} was dropped: ${reason}`);
   }
 
   private coerce(key: string, value: unknown): number | undefined {
@@ -384,7 +427,7 @@ export class TrainingRun {
       if (!Number.isSafeInteger(number)) {
         this.warner.warn(
           `bigint:${key}`,
-          `logMetrics: '${key}' = ${value}n loses precision as a number`,
+          `logMetrics: '${keyLabel(key)}' = ${value}n loses precision as a number`,
         );
       }
       return number;
@@ -399,7 +442,7 @@ export class TrainingRun {
             : `of type ${typeof value}`;
     this.warner.warn(
       `value:${key}:${typeof value}`,
-      `logMetrics: '${key}' was dropped: its value is ${hint}`,
+      `logMetrics: '${keyLabel(key)}' was dropped: its value is ${hint}`,
     );
     return undefined;
   }
@@ -440,6 +483,27 @@ function toAnyValueMap(values: Readonly<Record<string, unknown>>): Record<string
     else out[key] = value as AnyValue;
   }
   return out;
+}
+
+/** Nested objects are flattened to `a/b` keys up to this depth. */
+const MAX_NESTING = 32;
+/** Longest key a warning shows in full. */
+const MAX_KEY_LABEL = 120;
+
+/** A key as a warning shows it: control characters escaped, long keys cut. */
+function keyLabel(key: string): string {
+  const cut = key.length > MAX_KEY_LABEL ? `${key.slice(0, MAX_KEY_LABEL)}…` : key;
+  return escapeControls(cut);
+}
+
+/** An object whose keys are flattened into the row: a plain object, or a Proxy of one. */
+function isNested(value: unknown): value is Readonly<Record<string, unknown>> {
+  try {
+    return isPlainObject(value);
+  } catch {
+    // A Proxy whose `getPrototypeOf` trap throws: read its keys as those of a plain object.
+    return true;
+  }
 }
 
 function describe(value: unknown): string {

@@ -102,6 +102,104 @@ const cases: Record<string, Case> = {
       expect.stringMatching(/'train\/loss' was dropped: its value is null/),
     ]);
   },
+  'a key whose getter throws (or a Proxy whose `get` trap throws)': async () => {
+    const row = (i: number) => ({
+      good: i,
+      get bad(): number {
+        throw new Error('no value here');
+      },
+    });
+    const proxy = new Proxy(
+      { ok: 1, trap: 2 },
+      {
+        get(target, key) {
+          if (key === 'trap') throw new Error('trapped');
+          return Reflect.get(target, key);
+        },
+      },
+    );
+    const { rows, warnings } = await logged((l) => {
+      for (let i = 0; i < 1000; i++) l.logMetrics(row(i), i);
+      l.logMetrics(proxy, 1000);
+    });
+    expect(rows.map((r) => r.values.good).slice(0, 1000)).toEqual([...Array(1000).keys()]);
+    expect(rows[1000]?.values).toEqual({ ok: 1 });
+    expect(warnings).toEqual([
+      "logMetrics: 'bad' was dropped: reading it threw: no value here",
+      "logMetrics: 'trap' was dropped: reading it threw: trapped",
+    ]);
+  },
+  'a cyclic row (`row.self = row`)': async () => {
+    const cyclic: Record<string, unknown> = { loss: 1, nested: { acc: 0.5 } };
+    cyclic.self = cyclic;
+    (cyclic.nested as Record<string, unknown>).up = cyclic;
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics(cyclic, 0);
+      l.logMetrics({ deep, ok: 2 }, 1);
+    });
+    expect(rows[0]?.values).toEqual({ loss: 1, 'nested/acc': 0.5 });
+    expect(rows[1]?.values).toEqual({ ok: 2 });
+    expect(warnings).toEqual([
+      "logMetrics: 'nested/up' was dropped: it refers back to an object that holds it (a cycle)",
+      "logMetrics: 'self' was dropped: it refers back to an object that holds it (a cycle)",
+      expect.stringMatching(
+        /^logMetrics: 'deep\/d\/d.*' was dropped: it is nested more than 32 levels deep$/,
+      ),
+    ]);
+  },
+  'a Proxy whose `ownKeys` trap throws': async () => {
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('no keys');
+        },
+      },
+    );
+    const { rows, warnings } = await logged((l) => {
+      l.logMetrics({ ok: 1, inner: hostile }, 0);
+      l.logMetrics(hostile, 1);
+    });
+    expect(rows[0]?.values).toEqual({ ok: 1 });
+    expect(warnings).toEqual([
+      "logMetrics: 'inner' was dropped: its keys could not be listed: no keys",
+      'logMetrics: the row was dropped: its keys could not be listed: no keys',
+    ]);
+  },
+  'symbol keys': async () => {
+    const { rows, warnings } = await logged((l) =>
+      l.logMetrics({ ok: 1, [Symbol('loss')]: 2 } as Record<string, unknown>, 0),
+    );
+    expect(rows[0]?.values).toEqual({ ok: 1 });
+    expect(warnings).toEqual([
+      'logMetrics: the symbol keys of the row were dropped: metric names are strings',
+    ]);
+  },
+  'a row that is not an object (`null`, `undefined`, `42`)': async () => {
+    const { rows, warnings } = await logged((l) => {
+      for (const row of [null, undefined, 42]) l.logMetrics(row as never);
+      l.logMetrics({ ok: 1 });
+    });
+    expect(rows.map((r) => [r.step, r.values])).toEqual([[0, { ok: 1 }]]);
+    expect(warnings).toEqual([
+      'logMetrics: the row is null, not an object of metrics; nothing logged',
+      'logMetrics: the row is undefined, not an object of metrics; nothing logged',
+      'logMetrics: the row is 42, not an object of metrics; nothing logged',
+    ]);
+  },
+  'a new bad key in every row': async () => {
+    const { rows, warnings } = await logged((l) => {
+      for (let i = 0; i < 20_000; i++) l.logMetrics({ ok: i, [`bad${i}`]: 'text' }, i);
+    });
+    expect(rows).toHaveLength(20_000);
+    expect(warnings).toHaveLength(6);
+    expect(warnings[4]).toMatch(
+      /'bad4' was dropped.*\(more warnings like this are counted, not shown\)$/,
+    );
+    expect(warnings[5]).toBe("19995 of kind 'value': more warnings like those above, not shown");
+  },
   'array value': async () => {
     const { rows, warnings } = await logged((l) =>
       l.logMetrics({ hist: [1, 2], typed: new Float32Array(2), ok: 1 }, 0),

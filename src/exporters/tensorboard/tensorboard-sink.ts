@@ -128,6 +128,7 @@ export class TensorBoardSink implements TrainingSink {
   async shutdown(): Promise<void> {
     this.schedule.stop();
     this.writer.close();
+    this.warner.summary();
   }
 
   private writeRow(event: MetricsEvent): void {

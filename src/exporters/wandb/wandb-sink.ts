@@ -219,6 +219,7 @@ export class WandbSink implements TrainingSink {
   }
 
   private async close(): Promise<void> {
+    this.warner.summary();
     await Promise.all(this.staging);
     const row = this.rows.commit();
     if (row) this.commitRow(row);
