@@ -1,22 +1,29 @@
 /**
- * AsyncLogger (the seed's `async_logger` module): logging calls that return at once, whatever the
- * backend does. A call puts a reference to its arguments into a fixed ring of `buffer_size` slots
- * and returns; nothing is encoded, copied or written on the calling path. The ring is handed to
- * the backend when it fills and every `flush_interval` seconds, in slices of a few milliseconds
- * so the event loop is never held for long, and the backend is flushed after each hand-over.
+ * AsyncLogger (the Python API's `async_logger` module): logging calls that return at once,
+ * whatever the backend does. A call puts a reference to its arguments into a fixed ring of
+ * `buffer_size` slots and returns; nothing is encoded, copied or written on the calling path. The
+ * ring is handed to the backend every `flush_interval` seconds, in slices of a few milliseconds so
+ * the event loop is never held for long, and the backend is flushed after each hand-over.
  *
- * When the backend is slow or down (its calls or its flush return promises that take long), the
- * ring stays full and new calls are dropped: memory never exceeds `buffer_size` rows. The newest
- * calls are the ones dropped (as OTel's batch processors do), so what the backend gets is an
- * unbroken, in-order prefix of each stall. Drops are counted (`stats`, the
- * `jepa.async_logger.dropped` counter when the backend's run exports instruments) and reported
- * as warnings every `flush_interval` and at `finish()`, which hands over everything left.
+ * Nothing is lost in a loop that never yields: when the ring is full, the call that finds it full
+ * hands the ring over on the spot (`on_full: 'block'`, the default), so the backend takes the
+ * rows on the calling thread and the call returns once there is room. Only a backend that is
+ * still taking an earlier call (its call returned a promise that has not settled: it is slow or
+ * down) cannot make room; then new calls are dropped, and memory never exceeds `buffer_size`
+ * rows. With `on_full: 'drop'`, a full ring always drops new calls instead (it is handed over on the
+ * next turn of the event loop, in either mode). The newest calls are the ones dropped (as OTel's batch
+ * processors do), so what the backend gets is an unbroken, in-order prefix of each stall. Drops
+ * are counted (`stats`, the `jepa.async_logger.dropped` counter when the backend's run exports
+ * instruments) and reported as warnings every `flush_interval` and at `finish()`, which hands over
+ * everything left within `flush_timeout` seconds and counts what it could not hand over as
+ * dropped.
  *
  * Rows are kept by reference until they are handed over: do not change an object after logging
  * it. Backend timestamps are those of the hand-over, not of the call.
  */
 import type { Counter } from '@opentelemetry/api';
 import { z } from 'zod';
+import { seconds } from '../config/sections/common.js';
 import { OnceWarner } from '../diagnostics.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { HistogramInput, ImageInput } from '../telemetry/media.js';
@@ -36,7 +43,7 @@ import { TelemetryLogger } from './telemetry-logger.js';
 const SLICE_MS = 4;
 const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
 
-const OWN_KEYS = ['buffer_size', 'flush_interval'] as const;
+const OWN_KEYS = ['buffer_size', 'flush_interval', 'flush_timeout', 'on_full'] as const;
 const optionsSchema = z.object({
   buffer_size: z
     .number()
@@ -45,11 +52,20 @@ const optionsSchema = z.object({
     .max(10_000_000)
     .default(1000)
     .describe('Calls kept until the backend takes them; more are dropped and counted'),
-  flush_interval: z
-    .number()
-    .positive()
+  flush_interval: seconds()
     .default(30)
     .describe('Seconds between hand-overs to the backend (and drop reports)'),
+  flush_timeout: seconds()
+    .optional()
+    .describe(
+      "Seconds finish() may spend handing over what is left; default the backend's flush_timeout, else 10",
+    ),
+  on_full: z
+    .enum(['block', 'drop'])
+    .default('block')
+    .describe(
+      'A full buffer: hand it over on the calling thread (block), or drop new calls until the next turn (drop)',
+    ),
 });
 
 /** What a slot holds: which method was called. */
@@ -79,6 +95,9 @@ export class AsyncLogger extends LoggerWrapper {
   readonly bufferSize: number;
   /** Seconds between hand-overs. */
   readonly flushInterval: number;
+  /** What a call that finds the ring full does. */
+  readonly onFull: 'block' | 'drop';
+  private readonly flushTimeoutMs: number;
   // The ring: one slot per call, in parallel arrays so that a call allocates nothing.
   private readonly ops: Uint8Array;
   private readonly firsts: unknown[];
@@ -91,8 +110,8 @@ export class AsyncLogger extends LoggerWrapper {
   private failed = 0;
   private droppedReported = 0;
   private drainRequested = false;
-  /** The oldest call was handed over and the backend is still taking it. */
-  private awaitingHead = false;
+  /** The oldest call was handed over and the backend is still taking it (its slot is kept). */
+  private headPending: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
   private scheduled: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -109,6 +128,8 @@ export class AsyncLogger extends LoggerWrapper {
     const own = parseWrapperOptions('AsyncLogger', optionsSchema, {
       buffer_size: config.buffer_size,
       flush_interval: config.flush_interval,
+      flush_timeout: config.flush_timeout,
+      on_full: config.on_full,
     });
     const { base, rest } = resolveBaseLogger('AsyncLogger', config, OWN_KEYS);
     super(config, base, options);
@@ -119,6 +140,12 @@ export class AsyncLogger extends LoggerWrapper {
     }
     this.bufferSize = own.buffer_size;
     this.flushInterval = own.flush_interval;
+    this.onFull = own.on_full;
+    const owner = unwrap(base);
+    this.flushTimeoutMs =
+      (own.flush_timeout ??
+        (owner instanceof TelemetryLogger ? owner.settings.flush_timeout : undefined) ??
+        DEFAULT_FLUSH_TIMEOUT_MS / 1000) * 1000;
     this.ops = new Uint8Array(this.bufferSize);
     this.firsts = new Array(this.bufferSize);
     this.seconds = new Array(this.bufferSize);
@@ -183,7 +210,10 @@ export class AsyncLogger extends LoggerWrapper {
    */
   override flushSync(end?: FinishOptions): void {
     // A call the backend is still taking was delivered already.
-    if (this.awaitingHead) this.release();
+    if (this.headPending) {
+      this.headPending = undefined;
+      this.release();
+    }
     while (this.count > 0) {
       void this.deliver(this.head);
       this.release();
@@ -191,14 +221,38 @@ export class AsyncLogger extends LoggerWrapper {
     super.flushSync(end);
   }
 
-  /** Hands everything left to the backend, reports drops, and finishes the backend. Idempotent. */
+  /**
+   * Hands everything left to the backend, reports drops, and finishes the backend, within
+   * `flush_timeout` seconds in all: what the backend has not taken by then is counted as dropped
+   * and reported. Idempotent.
+   */
   override finish(options: FinishOptions = {}): Promise<void> {
     this.finishing ??= (async () => {
       clearInterval(this.timer);
       untrackRun(this);
-      await this.flush();
+      const deadline = performance.now() + this.flushTimeoutMs;
+      const handedOver = await within(this.flush(), this.flushTimeoutMs);
+      if (!handedOver) {
+        // The call the backend is still taking was delivered; the rest never will be.
+        const left = this.count - (this.headPending ? 1 : 0);
+        this.dropped += left;
+        this.headPending = undefined;
+        while (this.count > 0) this.release();
+        this.logger.warning(
+          `AsyncLogger: finish() stopped waiting after flush_timeout (${this.flushTimeoutMs / 1000} s): ` +
+            `the backend had not taken ${left} logging calls; they are counted as dropped`,
+        );
+      }
       this.reportDrops(true);
-      await this.base.finish(options);
+      const finished = await within(
+        this.base.finish(options),
+        Math.max(0, deadline - performance.now()),
+      );
+      if (!finished) {
+        this.logger.warning(
+          `AsyncLogger: the backend did not finish within flush_timeout (${this.flushTimeoutMs / 1000} s)`,
+        );
+      }
     })();
     return this.finishing;
   }
@@ -209,8 +263,11 @@ export class AsyncLogger extends LoggerWrapper {
       return;
     }
     if (this.count === this.bufferSize) {
-      this.dropped++;
-      return;
+      if (this.onFull === 'block') this.handOverInline();
+      if (this.count === this.bufferSize) {
+        this.dropped++;
+        return;
+      }
     }
     const slot = (this.head + this.count) % this.bufferSize;
     this.ops[slot] = op;
@@ -218,7 +275,13 @@ export class AsyncLogger extends LoggerWrapper {
     this.seconds[slot] = second;
     this.steps[slot] = step ?? Number.NaN;
     this.count++;
+    // A loop that yields gets the ring handed over on the next turn, before it is full again.
     if (this.count === this.bufferSize) this.requestDrain();
+  }
+
+  /** Hands the ring over now, on the calling thread, as far as the backend takes calls at once. */
+  private handOverInline(): void {
+    while (this.count > 0 && !this.headPending) this.deliverHead();
   }
 
   private requestDrain(): void {
@@ -255,19 +318,37 @@ export class AsyncLogger extends LoggerWrapper {
   /** Hands over the ring, oldest first, yielding to the event loop between slices. */
   private async handOver(): Promise<void> {
     while (this.count > 0) {
-      const sliceEnd = performance.now() + SLICE_MS;
-      while (this.count > 0 && performance.now() < sliceEnd) {
-        const pending = this.deliver(this.head);
-        // The slot is freed only once the backend has taken the call: memory stays bounded.
-        if (pending) {
-          this.awaitingHead = true;
-          await pending;
-          this.awaitingHead = false;
-        }
-        if (this.count > 0) this.release();
+      if (this.headPending) {
+        await this.headPending;
+        continue;
       }
-      if (this.count > 0) await new Promise((resolve) => setImmediate(resolve));
+      const sliceEnd = performance.now() + SLICE_MS;
+      while (this.count > 0 && !this.headPending && performance.now() < sliceEnd) {
+        this.deliverHead();
+      }
+      if (this.count > 0 && !this.headPending) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
+  }
+
+  /**
+   * Hands the oldest call to the backend. Its slot is freed once the backend has taken it (at
+   * once, or when the promise its call returned settles): memory stays bounded.
+   */
+  private deliverHead(): void {
+    const pending = this.deliver(this.head);
+    if (!pending) {
+      this.release();
+      return;
+    }
+    const settled: Promise<void> = pending.then(() => {
+      // Not when the exit path has already freed it (see flushSync).
+      if (this.headPending !== settled) return;
+      this.headPending = undefined;
+      this.release();
+    });
+    this.headPending = settled;
   }
 
   /** Calls the backend with slot `i`; a promise when the backend returned one. */
@@ -355,6 +436,19 @@ export class AsyncLogger extends LoggerWrapper {
       handleSignals: settings?.handle_signals ?? true,
       flushTimeoutMs: settings ? settings.flush_timeout * 1000 : DEFAULT_FLUSH_TIMEOUT_MS,
     });
+  }
+}
+
+/** Waits for `work` at most `ms`; true when it settled in time (its failure is not ours). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -8,9 +8,13 @@ import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import { AsyncLogger } from '../../src/loggers/async-logger.js';
 import { BaseLogger, type Metrics } from '../../src/loggers/base-logger.js';
 import '../../src/loggers/builtins.js';
+import { createLogger } from '../../src/loggers/multi-logger.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
 import { trackedRunCount } from '../../src/telemetry/lifecycle.js';
+import { accumulate } from '../exporters/tensorboard/readers.js';
+import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { CaptureStream } from '../support/capture-stream.js';
+import { startCapture } from '../support/otlp-capture.js';
 import { recordingBackend } from '../support/recording-backend.js';
 
 const open: BaseLogger[] = [];
@@ -279,6 +283,7 @@ describe('AsyncLogger', () => {
       base_logger: base,
       buffer_size: 5,
       flush_interval: 0.05,
+      on_full: 'drop',
     });
     for (let i = 0; i < 20; i++) logger.logMetrics({ i }, i);
     // Drops are counted when they are reported, at the next flush_interval.
@@ -298,6 +303,80 @@ describe('AsyncLogger', () => {
     await logger.finish();
     expect(trackedRunCount()).toBe(before);
     expect(base.run.finished).toBe(true);
+  });
+
+  it("the Python API's example in a loop that never yields: 50,000 calls through a buffer of 1000 reach all four backends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-block-'));
+    const otlp = await startCapture();
+    try {
+      const base = createLogger(
+        {
+          backends: ['console', 'tensorboard', 'wandb', 'otlp'],
+          run_name: 'never-yields',
+          handle_signals: false,
+          console: { stream: new CaptureStream() },
+          tensorboard: { log_dir: join(dir, 'tb') },
+          wandb: { mode: 'offline', dir, id: 'neveryld' },
+          otlp: { endpoint: otlp.url },
+        },
+        { env: {} },
+      );
+      const { logger } = asyncLogger({ base_logger: base, buffer_size: 1000, flush_interval: 30 });
+      const rows = 50_000;
+      // Synchronous training code: the loop never gives the event loop a turn.
+      for (let i = 0; i < rows; i++) logger.logMetrics({ loss: 1 / (i + 1) }, i);
+      expect(logger.stats).toMatchObject({ dropped: 0, delivered: rows - logger.stats.buffered });
+      await logger.finish();
+      expect(logger.stats).toMatchObject({ buffered: 0, delivered: rows, dropped: 0 });
+
+      const tensorboard = await accumulate(join(dir, 'tb', 'never-yields'));
+      const loss = tensorboard.scalars.loss!;
+      expect(loss).toHaveLength(rows);
+      expect(loss.every(([step], i) => step === i)).toBe(true);
+      const [run] = readdirSync(join(dir, 'wandb')).filter((d) => d.endsWith('-neveryld'));
+      const records = await readWandbFile(join(dir, 'wandb', run!, 'run-neveryld.wandb'));
+      const steps = records
+        .filter((r) => r.record.history)
+        .map((r) => {
+          const item = (r.record.history.item as { key: string; value_json: string }[]).find(
+            (it) => it.key === '_step',
+          );
+          return Number(item?.value_json);
+        });
+      expect(steps).toHaveLength(rows);
+      expect(steps.every((step, i) => step === i)).toBe(true);
+    } finally {
+      await otlp.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('finish() gives up after flush_timeout on a backend that takes 2 s a call, and reports what it did not deliver', async () => {
+    class StalledLogger extends BaseLogger {
+      received = 0;
+      override async logMetrics(): Promise<void> {
+        await sleep(2000);
+        this.received++;
+      }
+    }
+    const backend = new StalledLogger();
+    const { logger, diagnostics } = asyncLogger({
+      base_logger: backend,
+      buffer_size: 100,
+      flush_interval: 30,
+      flush_timeout: 1,
+    });
+    for (let i = 0; i < 10; i++) logger.logMetrics({ i }, i);
+    const started = performance.now();
+    await logger.finish();
+    expect(performance.now() - started).toBeLessThan(2000);
+    const { delivered, dropped, buffered } = logger.stats;
+    expect(buffered).toBe(0);
+    expect(delivered + dropped).toBe(10);
+    expect(dropped).toBeGreaterThanOrEqual(9);
+    expect(diagnostics.at('WARNING')).toContain(
+      `AsyncLogger: finish() stopped waiting after flush_timeout (1 s): the backend had not taken ${dropped} logging calls; they are counted as dropped`,
+    );
   });
 
   it('rejects bad options, naming them', () => {
