@@ -58,7 +58,9 @@ export const globalSchema = z.object({
   export_interval: exportIntervalSchema,
   flush_timeout: seconds()
     .default(10)
-    .describe('Seconds a signal, crash or exit may spend flushing before the process ends anyway'),
+    .describe(
+      'Seconds finish(), a signal, a crash or exit may spend delivering what is left, across all backends; what is not delivered by then is counted and reported as lost',
+    ),
   handle_signals: z
     .boolean()
     .default(true)

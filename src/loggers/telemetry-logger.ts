@@ -83,6 +83,7 @@ export class TelemetryLogger extends BaseLogger {
       instruments: settings.instruments,
       histogramBins: settings.histogram_bins,
       registerGlobally: settings.register_global,
+      flushTimeoutMs: settings.flush_timeout * 1000,
       providers: {
         tracerProvider: options.tracerProvider,
         meterProvider: options.meterProvider,

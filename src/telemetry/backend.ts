@@ -34,6 +34,11 @@ export interface TelemetryBackend {
   readonly runMetricReaders?: readonly MetricReader[];
   readonly spanProcessors?: readonly SpanProcessor[];
   /**
+   * The run stopped waiting for this backend (`finish()` reached `flush_timeout`): count and
+   * report what it still holds as lost, now.
+   */
+  readonly abandon?: () => void;
+  /**
    * Stores a model file or bytes as an artifact named `name` (W&B model artifacts). Models are
    * files, not telemetry: they go to the backend directly, not through OTel.
    */

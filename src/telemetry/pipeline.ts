@@ -55,11 +55,13 @@ export class TelemetryPipeline {
   private readonly consumedEvents: ReadonlySet<string> | 'all';
   private readonly eventProcessor: TrainingEventProcessor | undefined;
   private readonly diagnostics: DiagnosticLogger;
+  private readonly backends: readonly TelemetryBackend[];
   private readonly globals = { metrics: false, trace: false, logs: false };
 
   constructor(options: TelemetryPipelineOptions) {
     const { resource, backends } = options;
     this.diagnostics = options.diagnostics;
+    this.backends = backends;
     const eventExporters = backends.flatMap((b) => b.eventExporters ?? []);
     const logRecordProcessors = backends.flatMap((b) => b.logRecordProcessors ?? []);
     this.eventProcessor =
@@ -171,6 +173,11 @@ export class TelemetryPipeline {
       this.settle('shutting down metrics', this.runMeterProvider.shutdown()),
       this.settle('shutting down log records', this.loggerProvider.shutdown()),
     ]);
+  }
+
+  /** Tells every backend that the run stopped waiting for it (see `TelemetryBackend.abandon`). */
+  abandon(): void {
+    for (const backend of this.backends) backend.abandon?.();
   }
 
   /** Waits for `work`; a failure (an OTLP receiver that is down) becomes a warning. */

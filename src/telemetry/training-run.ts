@@ -57,6 +57,11 @@ export interface TrainingRunOptions {
   readonly registerGlobally?: boolean;
   /** The application's providers; the ones registered globally are found without this. */
   readonly providers?: OTelProviders;
+  /**
+   * How long `finish()` may take in all, across every backend, in ms (`flush_timeout`); what a
+   * backend has not delivered by then is counted and reported as lost. Default 10 s.
+   */
+  readonly flushTimeoutMs?: number;
 }
 
 export interface FinishOptions {
@@ -264,7 +269,15 @@ export class TrainingRun {
       const status = options.status ?? (exitCode === 0 ? 'finished' : 'failed');
       this.emit(runEndRecord(exitCode, status));
       this.warner.summary();
-      await Promise.all([this.pipeline.shutdown(), this.app.forceFlush()]);
+      const timeoutMs = this.options.flushTimeoutMs ?? 10_000;
+      const shutdown = Promise.all([this.pipeline.shutdown(), this.app.forceFlush()]);
+      if (!(await within(shutdown, timeoutMs))) {
+        this.options.diagnostics.warning(
+          `finish() stopped waiting after flush_timeout (${timeoutMs / 1000} s); what the ` +
+            'backends had not delivered by then is reported as lost',
+        );
+        this.pipeline.abandon();
+      }
     })();
     return this.finishing;
   }
@@ -483,6 +496,19 @@ function toAnyValueMap(values: Readonly<Record<string, unknown>>): Record<string
     else out[key] = value as AnyValue;
   }
   return out;
+}
+
+/** Waits for `work` at most `ms`; true when it settled in time. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Nested objects are flattened to `a/b` keys up to this depth. */

@@ -3,8 +3,12 @@
  * exporters send (protobuf and JSON): gauges, the step gauge, spans, log records and the resource
  * arrive, and the OTEL_* variables change what they should.
  */
+
+import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logsOf, metricsOf, spansOf } from '../../src/bridge/otlp-model.js';
+import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
 import { OtlpLogger } from '../../src/loggers/otlp-logger.js';
 import { type Capture, decodedRequests, startCapture } from '../support/otlp-capture.js';
@@ -150,4 +154,51 @@ describe('OTEL_* variables', () => {
       () => new OtlpLogger({ endpoint: capture.url }, { settings: { handle_signals: false } }),
     ).toThrow(/otlp: protocol 'grpc' is not supported; use http\/protobuf or http\/json/);
   });
+});
+
+describe('finish() with the receiver away', () => {
+  /** A TCP server that accepts connections and never answers. */
+  async function silentServer() {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+      },
+    };
+  }
+
+  it.each(['a closed port', 'a server that never answers'])(
+    'to %s: returns within flush_timeout + 1 s and counts every row lost',
+    async (receiver) => {
+      const silent = receiver === 'a closed port' ? undefined : await silentServer();
+      const diagnostics = new CollectingDiagnostics();
+      try {
+        const logger = createLogger(
+          {
+            backends: ['otlp'],
+            otlp: { endpoint: silent?.url ?? 'http://127.0.0.1:9' },
+            flush_timeout: 2,
+            handle_signals: false,
+          },
+          { diagnostics, env: {} },
+        );
+        for (let step = 0; step < 100; step++) logger.logMetrics({ loss: step }, step);
+        const started = performance.now();
+        await logger.finish();
+        expect(performance.now() - started).toBeLessThan(3000);
+        const total = diagnostics.at('WARNING').find((w) => w.startsWith('otlp: over the run'));
+        // 100 rows and the run's end, each counted once, none delivered.
+        expect(total).toMatch(
+          /^otlp: over the run, lost 101 log records \(101 in failed exports\)/,
+        );
+        expect(total).toMatch(/delivered 0 log records, 0 spans, 0 metric points/);
+      } finally {
+        silent?.close();
+      }
+    },
+  );
 });

@@ -44,6 +44,11 @@ class Counted<Batch> {
     private readonly options: CountingOptions,
   ) {}
 
+  /** Where this exporter's deliveries and losses are counted. */
+  get ledger(): OtlpDeliveryLedger {
+    return this.options.ledger;
+  }
+
   export(batch: Batch, resultCallback: (result: ExportResult) => void): void {
     const count = this.size(batch);
     const { ledger } = this.options;
@@ -55,7 +60,9 @@ class Counted<Batch> {
       });
       return;
     }
+    const settled = ledger.exporting(this.signal, count);
     const done = (result: ExportResult) => {
+      settled();
       if (result.code === ExportResultCode.SUCCESS) {
         ledger.delivered(this.signal, count);
       } else {

@@ -57,6 +57,9 @@ export class OtlpDeliveryLedger {
   /** The last export failed: the receiver is down or refusing. */
   private failing = false;
   private closed = false;
+  /** Log records and spans handed to the batch processors; metric points in exports under way. */
+  private readonly entered: Record<OtlpSignal, number> = { logs: 0, traces: 0, metrics: 0 };
+  private readonly inFlight: Record<OtlpSignal, number> = { logs: 0, traces: 0, metrics: 0 };
 
   constructor(private readonly options: OtlpDeliveryLedgerOptions) {
     this.now = options.now ?? Date.now;
@@ -71,8 +74,43 @@ export class OtlpDeliveryLedger {
     };
   }
 
+  /** A log record or span was handed to its batch processor (metric points enter by exporting). */
+  enter(signal: 'logs' | 'traces'): void {
+    this.entered[signal]++;
+  }
+
+  /** An export of `count` items of `signal` started; `settled` is called once it ends. */
+  exporting(signal: OtlpSignal, count: number): () => void {
+    this.inFlight[signal] += count;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight[signal] -= count;
+    };
+  }
+
+  /**
+   * The run stops waiting (finish() reached flush_timeout): what is still queued or in flight is
+   * counted as lost now, exactly, and the totals are told; what happens later is not counted.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    for (const signal of SIGNALS) {
+      const { delivered, queueFull, exportFailed } = this.totals[signal];
+      const held =
+        signal === 'metrics'
+          ? this.inFlight.metrics
+          : Math.max(this.entered[signal] - delivered - queueFull - exportFailed, 0);
+      if (held > 0) this.totals[signal].exportFailed += held;
+    }
+    this.cause = `finish() stopped waiting at flush_timeout${this.cause ? `; ${this.cause}` : ''}`;
+    this.close();
+  }
+
   /** `count` items of `signal` reached the receiver. */
   delivered(signal: OtlpSignal, count: number): void {
+    if (this.closed) return;
     this.totals[signal].delivered += count;
     if (this.failing) {
       this.failing = false;
@@ -88,7 +126,7 @@ export class OtlpDeliveryLedger {
 
   /** `count` items of `signal` are lost; `cause` says why an export failed. */
   lost(signal: OtlpSignal, reason: LossReason, count: number, cause?: string): void {
-    if (count <= 0) return;
+    if (count <= 0 || this.closed) return;
     const field = reason === 'queue_full' ? 'queueFull' : 'exportFailed';
     this.totals[signal][field] += count;
     this.unreported[signal][field] += count;

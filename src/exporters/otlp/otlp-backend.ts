@@ -142,6 +142,7 @@ export function otlpBackend(
     queueDropObserver((count) => deliveries.lost(signal, 'queue_full', count));
   return {
     name: 'otlp',
+    abandon: () => deliveries.abandon(),
     // The run's instruments and everything else live on two meter providers: a reader each.
     runMetricReaders: [metricReader([lossMetricProducer(deliveries, INSTRUMENTATION_SCOPE)])],
     metricReaders: [metricReader()],

@@ -36,6 +36,7 @@ export class OtlpLogRecordProcessor implements ReadingLogRecordProcessor {
   }
 
   onEmit(record: ReadWriteLogRecord): void {
+    this.exporter.ledger.enter('logs');
     this.batch.onEmit(record);
   }
 
@@ -65,6 +66,7 @@ export class OtlpSpanProcessor implements SpanProcessor {
   }
 
   onEnd(span: ReadableSpan): void {
+    if (span.spanContext().traceFlags & 1) this.exporter.ledger.enter('traces');
     this.batch.onEnd(span);
   }
 

@@ -53,6 +53,7 @@ export function wandbBackend(
       exportIntervalMillis: context.exportIntervalMillis,
     }),
     logModel: (model, name, aliases) => sink.logModel(model, name, aliases),
+    abandon: () => sink.abandon(),
   };
 }
 

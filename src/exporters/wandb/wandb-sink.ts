@@ -190,6 +190,19 @@ export class WandbSink implements TrainingSink {
     this.spool?.persist();
   }
 
+  /**
+   * The run stopped waiting for this sink (`finish()` reached `flush_timeout`): online, say where
+   * what the server may not have received is, and how to send it.
+   */
+  abandon(): void {
+    if (!this.options.online) return;
+    const dir = this.options.writer.dir;
+    this.options.diagnostics.warning(
+      `W&B: finish() stopped waiting for the server; every row is in ${dir} (the .wandb file): ` +
+        `\`jepa-loggers wandb-sync ${dir}\` uploads what the server did not get`,
+    );
+  }
+
   /** Commits the last row, writes the run's end and, online, sends what is left (bounded). */
   shutdown(): Promise<void> {
     this.closing ??= this.close();
