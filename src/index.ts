@@ -18,6 +18,12 @@ export {
 export { type StepAwareBackendOptions, stepAwareBackend } from './exporters/step-aware-backend.js';
 export type { TrainingSink } from './exporters/training-sink.js';
 export * from './loggers/index.js';
+export type {
+  AppLoggerProvider,
+  AppMeterProvider,
+  AppTracerProvider,
+  OTelProviders,
+} from './telemetry/app-providers.js';
 export type { TelemetryBackend } from './telemetry/backend.js';
 export {
   Attr,

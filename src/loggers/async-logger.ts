@@ -25,6 +25,7 @@ import type { Counter } from '@opentelemetry/api';
 import { z } from 'zod';
 import { seconds } from '../config/sections/common.js';
 import { OnceWarner } from '../diagnostics.js';
+import { within } from '../telemetry/deadline.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { HistogramInput, ImageInput } from '../telemetry/media.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
@@ -436,19 +437,6 @@ export class AsyncLogger extends LoggerWrapper {
       handleSignals: settings?.handle_signals ?? true,
       flushTimeoutMs: settings ? settings.flush_timeout * 1000 : DEFAULT_FLUSH_TIMEOUT_MS,
     });
-  }
-}
-
-/** Waits for `work` at most `ms`; true when it settled in time (its failure is not ours). */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,8 +1,7 @@
-import { parseSection } from '../config/logging-config.js';
-import type { SectionConfig } from '../config/schema.js';
-import { type ConsoleLevel, ConsoleSink } from '../exporters/console/console-sink.js';
+import { ConsoleSink } from '../exporters/console/console-sink.js';
 import { stepAwareBackend } from '../exporters/step-aware-backend.js';
 import type { TelemetryBackend } from '../telemetry/backend.js';
+import { consoleSink } from './backend-sinks.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
   type BackendContext,
@@ -30,31 +29,4 @@ export class ConsoleLogger extends TelemetryLogger {
   constructor(config: LoggerConfig = {}, options: TelemetryLoggerOptions = {}) {
     super(config, (context) => [ConsoleLogger.createBackend(config, context)], options);
   }
-}
-
-/** The console sink of a `console` configuration section. */
-export function consoleSink(
-  config: LoggerConfig,
-  context: Pick<BackendContext, 'env' | 'diagnostics'> & { readonly defaultLevel: ConsoleLevel },
-): { sink: ConsoleSink; section: SectionConfig<'console'>; level: ConsoleLevel } {
-  const section = parseSection('console', config, {
-    env: context.env,
-    diagnostics: context.diagnostics,
-  });
-  const level = section.level ?? context.defaultLevel;
-  const sink = new ConsoleSink({
-    level,
-    format: section.format,
-    dateFormat: section.datefmt,
-    colored: section.colored,
-    stream:
-      section.stream === 'stdout'
-        ? process.stdout
-        : section.stream === 'stderr'
-          ? process.stderr
-          : section.stream,
-    precision: section.precision,
-    env: context.env,
-  });
-  return { sink, section, level };
 }

@@ -25,6 +25,17 @@ export {
   MultiLogger,
   type MultiLoggerConfig,
 } from './multi-logger.js';
+export {
+  type ConsoleExporterOptions,
+  ConsoleLogRecordExporter,
+  type ExporterRunOptions,
+  type TensorBoardExporterOptions,
+  TensorBoardLogRecordExporter,
+  TensorBoardMetricExporter,
+  type WandbExporterOptions,
+  WandbLogRecordExporter,
+  WandbMetricExporter,
+} from './otel.js';
 export { OtlpLogger } from './otlp-logger.js';
 export {
   type JsonSchema,

@@ -44,8 +44,7 @@ import { SinkMetricExporter } from '../exporters/sink-metric-exporter.js';
 import { StepTracker, type TrainingSink } from '../exporters/training-sink.js';
 import { wandbSink } from '../exporters/wandb/wandb-backend.js';
 import { type RunIdentity, resolveRunIdentity } from '../telemetry/run-identity.js';
-import { consoleSink } from './console-logger.js';
-import { tensorBoardSink } from './tensorboard-logger.js';
+import { consoleSink, tensorBoardSink } from './backend-sinks.js';
 
 /** Who the run is, and where the exporter reads its environment and reports its problems. */
 export interface ExporterRunOptions {

@@ -1,10 +1,6 @@
-import { parseSection } from '../config/logging-config.js';
-import type { SectionConfig } from '../config/schema.js';
 import { stepAwareBackend } from '../exporters/step-aware-backend.js';
-import { runDirectory } from '../exporters/tensorboard/run-directory.js';
-import { TensorBoardSink } from '../exporters/tensorboard/tensorboard-sink.js';
 import type { TelemetryBackend } from '../telemetry/backend.js';
-import { EventName } from '../telemetry/events.js';
+import { tensorBoardEvents, tensorBoardSink } from './backend-sinks.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
   type BackendContext,
@@ -55,45 +51,4 @@ export class TensorBoardLogger extends TelemetryLogger {
     );
     this.runDir = runDir;
   }
-}
-
-/**
- * The TensorBoard sink of a `tensorboard` configuration section, writing to
- * `log_dir/<run name>`; undefined on a rank that does not write.
- */
-export function tensorBoardSink(
-  config: LoggerConfig,
-  context: Pick<BackendContext, 'env' | 'diagnostics' | 'identity'>,
-): { sink: TensorBoardSink; section: SectionConfig<'tensorboard'>; runDir: string } | undefined {
-  const section = parseSection('tensorboard', config, {
-    env: context.env,
-    diagnostics: context.diagnostics,
-  });
-  const { identity } = context;
-  if (identity.rank !== 0 && !section.all_ranks) return undefined;
-  const runDir = runDirectory({
-    logDir: section.log_dir,
-    runName: identity.name,
-    rank: section.all_ranks && identity.worldSize > 1 ? identity.rank : undefined,
-  });
-  const sink = new TensorBoardSink({
-    runDir,
-    flushSecs: section.flush_secs,
-    logImages: section.log_images,
-    logHistograms: section.log_histograms,
-    diagnostics: context.diagnostics,
-  });
-  return { sink, section, runDir };
-}
-
-/** Only what TensorBoard shows, so that nothing else is produced for it. */
-export function tensorBoardEvents(section: SectionConfig<'tensorboard'>): string[] {
-  return [
-    EventName.metrics,
-    EventName.text,
-    EventName.hparams,
-    EventName.runEnd,
-    ...(section.log_histograms ? [EventName.histogram] : []),
-    ...(section.log_images ? [EventName.image] : []),
-  ];
 }

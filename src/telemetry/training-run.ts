@@ -19,6 +19,7 @@ import { maskSecretNames } from '../secrets.js';
 import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
 import type { TelemetryBackend } from './backend.js';
 import { activeContext } from './call-context.js';
+import { within } from './deadline.js';
 import {
   Attr,
   EventName,
@@ -496,19 +497,6 @@ function toAnyValueMap(values: Readonly<Record<string, unknown>>): Record<string
     else out[key] = value as AnyValue;
   }
   return out;
-}
-
-/** Waits for `work` at most `ms`; true when it settled in time. */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Nested objects are flattened to `a/b` keys up to this depth. */
