@@ -55,6 +55,8 @@ export const DEMO_DEFAULTS = {
     project: 'jepa-demo',
     run_name: 'demo',
     save_frequency: 100,
+    // The demo's loop awaits every batch (TensorFlow.js), so a signal can finish the run.
+    handle_signals: true,
     console: {
       level: 'INFO',
       format: '%(asctime)s - %(levelname)s - %(message)s',

@@ -63,8 +63,10 @@ export const globalSchema = z.object({
     ),
   handle_signals: z
     .boolean()
-    .default(true)
-    .describe('Flush on SIGINT, SIGTERM, uncaught exceptions and beforeExit'),
+    .default(false)
+    .describe(
+      'Finish every run on SIGINT and SIGTERM, then die of the signal. Off by default: Node runs a signal listener only when the event loop turns, so a training loop that never awaits would make SIGTERM and Ctrl-C wait for it to end. Crashes and a forgotten finish() are always handled',
+    ),
   register_global: z
     .boolean()
     .default(false)

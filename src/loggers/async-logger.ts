@@ -434,7 +434,7 @@ export class AsyncLogger extends LoggerWrapper {
     const settings = owner instanceof TelemetryLogger ? owner.settings : undefined;
     if (owner instanceof TelemetryLogger) untrackRun(owner);
     trackRun(this, {
-      handleSignals: settings?.handle_signals ?? true,
+      handleSignals: settings?.handle_signals ?? false,
       flushTimeoutMs: settings ? settings.flush_timeout * 1000 : DEFAULT_FLUSH_TIMEOUT_MS,
     });
   }

@@ -1,11 +1,15 @@
 /**
- * Process exit paths for open runs. SIGINT, SIGTERM, an uncaught exception or unhandled rejection,
- * and `beforeExit` (a script that forgot `finish()`) each finish every open run that asked for it
- * (`handle_signals`) within a bounded time, marked failed or interrupted where they were. Every
- * open run gets a synchronous write of its queued events at `process.exit()`, which changes
- * nothing else. The listeners exist only while a run is open, and the process then ends as it
- * would have without us: a signal is raised again when nobody else handles it, and an uncaught
- * exception still exits with code 1.
+ * Process exit paths for open runs. An uncaught exception or unhandled rejection and `beforeExit`
+ * (a script that forgot `finish()`) finish every open run within a bounded time, marked failed
+ * where they were; so do SIGINT and SIGTERM for runs that asked (`handle_signals`). Every open run
+ * gets a synchronous write of its queued events at `process.exit()`, which changes nothing else.
+ * The listeners exist only while a run is open, and the process then ends as it would have
+ * without us: a signal is raised again when nobody else handles it, and an uncaught exception
+ * still exits with code 1.
+ *
+ * Signals are opt-in because Node runs a signal listener only when the event loop turns: with one
+ * installed, a process whose training loop is synchronous (never awaits) would ignore SIGTERM and
+ * Ctrl-C until the loop ends, and there is no way to run code at the signal before that.
  */
 import type { FinishOptions } from './training-run.js';
 
@@ -16,30 +20,30 @@ export interface FinishableRun {
 }
 
 export interface TrackOptions {
-  /** Finish the run on signals, crashes and `beforeExit` (installs those listeners). */
+  /** Finish the run on SIGINT and SIGTERM too (installs those listeners). */
   readonly handleSignals: boolean;
-  /** How long those paths may spend finishing before the process ends anyway. */
+  /** How long the exit paths may spend finishing before the process ends anyway. */
   readonly flushTimeoutMs: number;
 }
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 type HandledSignal = keyof typeof SIGNAL_EXIT_CODES;
 
-/** Every open run (flushed at exit), and those that asked to be finished on signals. */
-const runs = new Set<FinishableRun>();
-const finishedOnSignals = new Map<FinishableRun, number>();
+/** Every open run, with its flush timeout; those that asked to be finished on signals. */
+const runs = new Map<FinishableRun, number>();
+const finishedOnSignals = new Set<FinishableRun>();
 const signalHandlers = new Map<HandledSignal, () => void>();
 
 export function trackRun(run: FinishableRun, options: TrackOptions): void {
-  runs.add(run);
-  if (runs.size === 1) process.on('exit', onExit);
+  runs.set(run, options.flushTimeoutMs);
+  if (runs.size === 1) installExitHandlers();
   if (!options.handleSignals) return;
-  finishedOnSignals.set(run, options.flushTimeoutMs);
+  finishedOnSignals.add(run);
   if (finishedOnSignals.size === 1) installSignalHandlers();
 }
 
 export function untrackRun(run: FinishableRun): void {
-  if (runs.delete(run) && runs.size === 0) process.removeListener('exit', onExit);
+  if (runs.delete(run) && runs.size === 0) uninstallExitHandlers();
   if (finishedOnSignals.delete(run) && finishedOnSignals.size === 0) uninstallSignalHandlers();
 }
 
@@ -49,7 +53,7 @@ export function trackedRunCount(): number {
 }
 
 async function finishAll(options: FinishOptions): Promise<void> {
-  const open = [...finishedOnSignals.entries()];
+  const open = [...runs.entries()];
   const timeoutMs = Math.max(0, ...open.map(([, flushTimeoutMs]) => flushTimeoutMs));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
@@ -98,7 +102,7 @@ function onBeforeExit(): void {
  * and write its queued events synchronously.
  */
 function onExit(code: number): void {
-  for (const run of runs) {
+  for (const run of runs.keys()) {
     try {
       run.flushSync?.({ exitCode: code });
     } catch {
@@ -107,19 +111,27 @@ function onExit(code: number): void {
   }
 }
 
+function installExitHandlers(): void {
+  process.on('exit', onExit);
+  process.on('uncaughtException', onUncaught);
+  process.on('beforeExit', onBeforeExit);
+}
+
+function uninstallExitHandlers(): void {
+  process.removeListener('exit', onExit);
+  process.removeListener('uncaughtException', onUncaught);
+  process.removeListener('beforeExit', onBeforeExit);
+}
+
 function installSignalHandlers(): void {
   for (const signal of Object.keys(SIGNAL_EXIT_CODES) as HandledSignal[]) {
     const handler = () => onSignal(signal);
     signalHandlers.set(signal, handler);
     process.on(signal, handler);
   }
-  process.on('uncaughtException', onUncaught);
-  process.on('beforeExit', onBeforeExit);
 }
 
 function uninstallSignalHandlers(): void {
   for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
   signalHandlers.clear();
-  process.removeListener('uncaughtException', onUncaught);
-  process.removeListener('beforeExit', onBeforeExit);
 }

@@ -26,6 +26,23 @@ describe('a process that ends early still flushes its rows', () => {
     expect(result.signal).toBe('SIGTERM');
   });
 
+  it('SIGTERM during a 20 s synchronous loop, handle_signals at its default: the process dies at once', async () => {
+    let sentAt = 0;
+    const result = await runNode([script, 'busy', String(ROWS)], {
+      timeoutMs: 30_000,
+      onStderr: (text, child) => {
+        if (!text.includes('ready')) return;
+        // Once the loop has started: nothing can run in this process until it ends.
+        setTimeout(() => {
+          sentAt = performance.now();
+          child.kill('SIGTERM');
+        }, 200);
+      },
+    });
+    expect(result.signal).toBe('SIGTERM');
+    expect(performance.now() - sentAt).toBeLessThan(2_000);
+  });
+
   it('an uncaught exception: rows flushed, run failed, the error printed and exit code 1', async () => {
     const result = await runNode([script, 'throw', String(ROWS)]);
     expect(rowSteps(result.stdout)).toEqual([...Array(ROWS).keys()]);
