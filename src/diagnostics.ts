@@ -58,16 +58,19 @@ export class CollectingDiagnostics implements DiagnosticLogger {
  * Warns once per distinct `key`, and about at most `perKind` keys of one kind (the part of the key
  * before its first `:`): a bad value logged every step, or a new bad key in every row, must
  * neither flood the output nor grow memory, but the first ones must be seen. What it holds back
- * is counted; `summary()` tells the count (at the end of a run).
+ * is counted: one line per `intervalMs` at most while it goes on, and `summary()` (at the end of
+ * a run) tells the rest.
  */
 export class OnceWarner {
   private readonly seen = new Set<string>();
   private readonly shownByKind = new Map<string, number>();
   private readonly heldByKind = new Map<string, number>();
+  private lastCount = Date.now();
 
   constructor(
     private readonly diagnostics: DiagnosticLogger,
     private readonly perKind = 5,
+    private readonly intervalMs = 60_000,
   ) {}
 
   warn(key: string, message: string): void {
@@ -78,6 +81,7 @@ export class OnceWarner {
     if (shown >= this.perKind) {
       // Not remembered: memory stays bounded, and a held-back key is counted each time.
       this.heldByKind.set(kind, (this.heldByKind.get(kind) ?? 0) + 1);
+      if (Date.now() - this.lastCount >= this.intervalMs) this.summary();
       return;
     }
     this.seen.add(key);
@@ -89,8 +93,9 @@ export class OnceWarner {
     );
   }
 
-  /** One line with the warnings held back since the last summary, if any. */
+  /** One line with the warnings held back since the last such line, if any. */
   summary(): void {
+    this.lastCount = Date.now();
     if (this.heldByKind.size === 0) return;
     const held = [...this.heldByKind].map(([kind, count]) => `${count} of kind '${kind}'`);
     this.heldByKind.clear();

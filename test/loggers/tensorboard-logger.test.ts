@@ -140,3 +140,30 @@ describe('TensorBoardLogger', () => {
     ]);
   });
 });
+
+describe('hostile rows', () => {
+  it('10,000 rows {good, bad: a throwing getter}: every good point reaches TensorBoard, one warning', async () => {
+    const logDir = join(scratch, 'hostile');
+    const diagnostics = new CollectingDiagnostics();
+    const logger = new TensorBoardLogger({ log_dir: logDir }, { ...quiet('hostile'), diagnostics });
+    for (let i = 0; i < 10_000; i++) {
+      logger.logMetrics(
+        {
+          good: i,
+          get bad(): number {
+            throw new Error('not readable');
+          },
+        },
+        i,
+      );
+    }
+    await logger.finish();
+    const run = await accumulate(join(logDir, 'hostile'));
+    expect(run.scalars.good?.map(([step]) => step)).toEqual([...Array(10_000).keys()]);
+    expect(run.scalars.good?.map(([, value]) => value)).toEqual([...Array(10_000).keys()]);
+    expect(run.scalars.bad).toBeUndefined();
+    expect(diagnostics.at('WARNING')).toEqual([
+      "logMetrics: 'bad' was dropped: reading it threw: not readable",
+    ]);
+  });
+});
