@@ -227,7 +227,7 @@ export class TrainingRun {
 
   /**
    * Emits a log record of this run that another module builds (exceptions, progress, structured
-   * records). False, and nothing done, when the run is finished or nobody reads its event.
+   * records). False when the run is finished (nothing done) or none of its backends reads it.
    */
   emitEvent(record: LogRecord): boolean {
     if (this.finishing) return false;
@@ -285,14 +285,15 @@ export class TrainingRun {
 
   /**
    * A training event to the run's backends (when one reads it) and to the application's logger
-   * (when there is one). False when nobody got it.
+   * (when there is one). False when none of the run's backends got it: the caller may then show
+   * it another way (an exception on stderr), the application's pipeline being no terminal.
    */
   private emit(record: LogRecord): boolean {
     this.app.refresh();
     const ours = this.pipeline.consumesEvent(record.eventName ?? '');
     if (ours) this.events.emit(record);
     if (this.app.logger) this.app.logger.emit({ ...record, context: activeContext() });
-    return ours || this.app.logger !== undefined;
+    return ours;
   }
 
   /**
