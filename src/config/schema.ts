@@ -73,6 +73,15 @@ export const globalSchema = z.object({
     .describe(
       "Make the run's OTel providers and a context manager the global ones, for scripts without an OTel SDK of their own (see docs/otel.md)",
     ),
+  system_metrics: z
+    .boolean()
+    .optional()
+    .describe(
+      "Sample host, process, Node runtime and GPU metrics (see docs/system-metrics.md). Default: on when the run has a wandb backend, whose users expect W&B's System panel filled, off otherwise, where nobody asked for them and they would add series to your Prometheus",
+    ),
+  system_metrics_interval: seconds()
+    .default(15)
+    .describe('Seconds between samples of the system metrics (15, as W&B samples)'),
 });
 export type GlobalConfig = z.output<typeof globalSchema>;
 

@@ -79,6 +79,9 @@ export class SinkEventExporter implements LogRecordExporter {
       case 'progress':
         sink.writeProgress?.(event);
         return;
+      case 'system':
+        sink.writeSystem?.(event);
+        return;
     }
   }
 

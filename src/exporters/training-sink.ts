@@ -6,6 +6,7 @@ import type {
   MetricsEvent,
   ProgressEvent,
   RunEndEvent,
+  SystemEvent,
   TextEvent,
 } from '../telemetry/events.js';
 
@@ -24,6 +25,8 @@ export interface TrainingSink {
   writeRunEnd?(event: RunEndEvent): void;
   writeException?(event: ExceptionEvent): void;
   writeProgress?(event: ProgressEvent): void;
+  /** A sample of system metrics (at no step: a sink places it at its latest). */
+  writeSystem?(event: SystemEvent): void;
   forceFlush(): Promise<void>;
   /**
    * Makes buffered writes durable synchronously. Called at process exit, where nothing

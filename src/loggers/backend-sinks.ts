@@ -74,6 +74,7 @@ export function tensorBoardEvents(section: SectionConfig<'tensorboard'>): string
     EventName.text,
     EventName.hparams,
     EventName.runEnd,
+    EventName.system,
     ...(section.log_histograms ? [EventName.histogram] : []),
     ...(section.log_images ? [EventName.image] : []),
   ];

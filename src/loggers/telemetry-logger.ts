@@ -10,6 +10,7 @@ import type { TelemetryBackend } from '../telemetry/backend.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { HistogramInput, ImageInput } from '../telemetry/media.js';
 import { type RunIdentity, resolveRunIdentity } from '../telemetry/run-identity.js';
+import { SystemMetrics } from '../telemetry/system-metrics.js';
 import { type FinishOptions, TrainingRun } from '../telemetry/training-run.js';
 import { BaseLogger, type LoggerConfig, type Metrics } from './base-logger.js';
 
@@ -56,6 +57,7 @@ export function isTelemetryLoggerClass(value: unknown): value is TelemetryLogger
 export class TelemetryLogger extends BaseLogger {
   readonly run: TrainingRun;
   readonly settings: GlobalConfig;
+  private readonly systemMetrics: SystemMetrics | undefined;
 
   constructor(
     config: LoggerConfig,
@@ -76,9 +78,10 @@ export class TelemetryLogger extends BaseLogger {
       env,
     );
     const context: BackendContext = { identity, settings, diagnostics, env };
+    const backends = [...createBackends(context), ...(options.backends ?? [])];
     this.run = new TrainingRun({
       identity,
-      backends: [...createBackends(context), ...(options.backends ?? [])],
+      backends,
       diagnostics,
       instruments: settings.instruments,
       histogramBins: settings.histogram_bins,
@@ -90,6 +93,14 @@ export class TelemetryLogger extends BaseLogger {
         loggerProvider: options.loggerProvider,
       },
     });
+    if (settings.system_metrics ?? backends.some((backend) => backend.name === 'wandb')) {
+      this.systemMetrics = new SystemMetrics({
+        meters: this.run.meters,
+        emit: (record) => this.run.emitEvent(record),
+        intervalMs: settings.system_metrics_interval * 1000,
+        diagnostics,
+      });
+    }
     trackRun(this, {
       handleSignals: settings.handle_signals,
       flushTimeoutMs: settings.flush_timeout * 1000,
@@ -151,6 +162,7 @@ export class TelemetryLogger extends BaseLogger {
   /** Ends the run (failed when `exitCode` is not 0), flushes and shuts down. Idempotent. */
   override async finish(options: FinishOptions = {}): Promise<void> {
     untrackRun(this);
+    this.systemMetrics?.stop();
     await this.run.finish(options);
   }
 }

@@ -34,6 +34,11 @@ export const EventName = {
   exception: 'jepa.exception',
   /** The length of the training loop: the step at which it is complete (progress bars). */
   progress: 'jepa.progress',
+  /**
+   * One sample of host, process, runtime and GPU metrics (see `SystemMetrics`), under OTel
+   * semantic-convention names; at no step of its own (backends place it at their latest).
+   */
+  system: 'jepa.system',
 } as const;
 
 /** Attribute keys of the events. Metric keys beginning with `jepa.` are reserved for these. */
@@ -136,7 +141,13 @@ export interface ProgressEvent extends At {
   /** The step at which the training loop is complete. */
   readonly total: number;
 }
+export interface SystemEvent extends At {
+  readonly kind: 'system';
+  /** Instrument name (`name/attribute=value` for a point with one, a GPU's) -> value. */
+  readonly values: Readonly<Record<string, number>>;
+}
 export type TrainingEvent =
+  | SystemEvent
   | MetricsEvent
   | HistogramEvent
   | ImageEvent
@@ -263,6 +274,10 @@ export function exceptionRecord(step: number, exception: ExceptionInfo): LogReco
 
 export function progressRecord(total: number): LogRecord {
   return { eventName: EventName.progress, attributes: { [Attr.progressTotal]: total } };
+}
+
+export function systemRecord(values: Readonly<Record<string, number>>): LogRecord {
+  return { eventName: EventName.system, attributes: { ...values } };
 }
 
 /** Where a run's own records come from: its resource and instrumentation scope. */
@@ -430,6 +445,14 @@ export function decodeTrainingEvent(record: LogRecordLike): TrainingEvent | unde
         ...(typeof stacktrace === 'string' ? { stacktrace } : {}),
         ...(typeof functionName === 'string' ? { functionName } : {}),
       };
+    }
+    case EventName.system: {
+      const values: Record<string, number> = {};
+      for (const key in a) {
+        const value = asNumber(a[key]);
+        if (value !== undefined && key !== EVENT_NAME_ATTRIBUTE) values[key] = value;
+      }
+      return { kind: 'system', timeMs, values };
     }
     case EventName.progress: {
       const total = asStep(a[Attr.progressTotal]);

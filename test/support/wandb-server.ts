@@ -9,7 +9,8 @@
  * - `POST /files/<entity>/<project>/<run>/file_stream`: history lines land at their offset; an
  *   offset below the end rewrites those lines (as W&B does), an offset past the end is a gap and
  *   is recorded as one. The summary is the whole summary each time; `complete` and `exitcode`
- *   end the run; `uploaded` lists run files.
+ *   end the run; `uploaded` lists run files. Other files (`wandb-events.jsonl`, `output.log`)
+ *   land line by line at their offsets, as the history does.
  * - `PUT /storage/...`: the upload URLs handed out above.
  * - Basic auth `api:<key>`: a wrong or missing key is a 401.
  *
@@ -91,6 +92,8 @@ export interface FakeRun {
   readonly uploaded: string[];
   /** Uploaded run files by name. */
   readonly files: Map<string, Buffer>;
+  /** Lines of the streamed files other than history and summary, by file name and offset. */
+  readonly streamed: Map<string, string[]>;
 }
 
 export interface FakeArtifact {
@@ -406,6 +409,7 @@ export class FakeWandbServer {
         stopped: false,
         uploaded: [],
         files: new Map(),
+        streamed: new Map(),
       };
       this.runs.set(key, run);
     }
@@ -516,6 +520,14 @@ export class FakeWandbServer {
         }
         run.history[offset] = line;
       });
+    }
+    for (const [file, { offset, content }] of Object.entries(body.files ?? {})) {
+      if (file === 'wandb-history.jsonl' || file === 'wandb-summary.json') continue;
+      const lines = run.streamed.get(file) ?? [];
+      content.forEach((line, i) => {
+        lines[offset + i] = line;
+      });
+      run.streamed.set(file, lines);
     }
     const summary = body.files?.['wandb-summary.json']?.content;
     if (summary?.length)

@@ -77,6 +77,12 @@ export const wandbSection = z.object({
     .describe(
       'LoggingCallback uploads a checkpoint as a W&B model artifact every save_frequency steps',
     ),
+  console: z
+    .enum(['wrap', 'off'])
+    .default('wrap')
+    .describe(
+      "The process's console output in W&B's Logs tab (output.log), as W&B's own client captures it: wrap copies every line printed to stdout and stderr, the API key masked; off captures nothing",
+    ),
   all_ranks: allRanksSchema.describe(
     'Write from every rank, not only rank 0: each rank is its own run, grouped by the run id',
   ),

@@ -18,6 +18,7 @@ import type {
   ImageEvent,
   MetricsEvent,
   RunEndEvent,
+  SystemEvent,
   TextEvent,
 } from '../../telemetry/events.js';
 import type { TrainingSink } from '../training-sink.js';
@@ -74,6 +75,13 @@ export class TensorBoardSink implements TrainingSink {
   writeMetrics(event: MetricsEvent): void {
     this.latestStep = event.step;
     this.writeRow(event);
+  }
+
+  /** System metrics as `system/<name>` scalars at the latest step, beside the rows. */
+  writeSystem(event: SystemEvent): void {
+    const values: Record<string, number> = {};
+    for (const key in event.values) values[`system/${key}`] = event.values[key]!;
+    this.writeRow({ kind: 'metrics', timeMs: event.timeMs, step: this.latestStep, values });
   }
 
   writeHistogram(event: HistogramEvent): void {

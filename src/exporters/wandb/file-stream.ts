@@ -14,6 +14,24 @@ import type { RetryControl, RetryEvent, WandbHttp } from './http-client.js';
 
 export const HISTORY_FILE = 'wandb-history.jsonl';
 export const SUMMARY_FILE = 'wandb-summary.json';
+/** System metrics, one JSON line per sample (W&B's System panel). */
+export const EVENTS_FILE = 'wandb-events.jsonl';
+/** The console output, one line per line printed (W&B's Logs tab). */
+export const OUTPUT_FILE = 'output.log';
+
+/**
+ * Lines of a file streamed beside the history (system metrics, console output): few and small,
+ * so they wait in memory. Line `i` goes at offset `i`, once the server took it.
+ */
+export class LineQueue {
+  /** Offset of the first pending line: lines the server has taken. */
+  offset = 0;
+  readonly pending: string[] = [];
+
+  append(line: string): void {
+    this.pending.push(line);
+  }
+}
 /** W&B's limit is about 10 MiB; the margin covers the envelope. */
 export const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024 - 64 * 1024;
 
@@ -32,6 +50,8 @@ export interface FileStreamOptions {
   readonly heartbeatMs: number;
   /** Default `DEFAULT_MAX_REQUEST_BYTES`. */
   readonly maxRequestBytes?: number;
+  /** Other files streamed line by line, by file name (`EVENTS_FILE`, `OUTPUT_FILE`). */
+  readonly lineFiles?: Readonly<Record<string, LineQueue>>;
   /** Before each wait to retry. */
   readonly onRetry?: (event: RetryEvent) => void;
   /** After a request went through that had to be retried. */
@@ -100,7 +120,9 @@ export class FileStream {
       if (this.failure) throw this.failure;
       // stop() cut a retry wait short; the server's Retry-After (or the backoff) still holds.
       await sleepUntil(Math.min(this.notBefore, deadline));
-      while (this.cursor.line < this.options.spool.lineCount) await this.sendData(control);
+      while (this.cursor.line < this.options.spool.lineCount || this.linesPending()) {
+        await this.sendData(control);
+      }
       const summary = this.options.summary();
       await this.post(
         {
@@ -140,6 +162,7 @@ export class FileStream {
     try {
       if (
         this.cursor.line < this.options.spool.lineCount ||
+        this.linesPending() ||
         this.options.summary() !== this.sentSummary
       ) {
         await this.sendData(control);
@@ -157,16 +180,34 @@ export class FileStream {
     const summary = this.options.summary();
     const summaryPart = summary !== this.sentSummary ? summary : undefined;
     const envelope = 256 + (summaryPart ? Buffer.byteLength(JSON.stringify(summaryPart)) : 0);
-    const budget = (this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) - envelope;
+    let budget = (this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) - envelope;
     const lines = fitting(this.options.spool.read(this.cursor, budget), budget);
     const files: Record<string, { offset: number; content: string[] }> = {};
     if (lines.length > 0) {
       files[HISTORY_FILE] = { offset: this.options.startOffset + this.cursor.line, content: lines };
+      budget -= bytesOf(lines);
+    }
+    const sent: [LineQueue, number][] = [];
+    for (const [name, queue] of Object.entries(this.options.lineFiles ?? {})) {
+      // History first: these lines wait for the next request when it filled this one.
+      const content = budget > 0 ? fitting(queue.pending, budget) : [];
+      if (content.length === 0) continue;
+      files[name] = { offset: queue.offset, content };
+      budget -= bytesOf(content);
+      sent.push([queue, content.length]);
     }
     if (summaryPart !== undefined) files[SUMMARY_FILE] = { offset: 0, content: [summaryPart] };
     await this.post({ files }, 'file_stream', control);
     this.cursor = HistorySpool.advance(this.cursor, lines);
+    for (const [queue, count] of sent) {
+      queue.pending.splice(0, count);
+      queue.offset += count;
+    }
     if (summaryPart !== undefined) this.sentSummary = summaryPart;
+  }
+
+  private linesPending(): boolean {
+    return Object.values(this.options.lineFiles ?? {}).some((queue) => queue.pending.length > 0);
   }
 
   private async post(body: object, what: string, control: RetryControl): Promise<void> {
@@ -207,9 +248,18 @@ function fitting(lines: readonly string[], budget: number): string[] {
   let used = 0;
   let count = 0;
   for (const line of lines) {
-    used += Buffer.byteLength(JSON.stringify(line)) + 1;
+    used += lineBytes(line);
     if (used > budget && count > 0) break;
     count += 1;
   }
   return lines.slice(0, count);
+}
+
+function bytesOf(lines: readonly string[]): number {
+  return lines.reduce((sum, line) => sum + lineBytes(line), 0);
+}
+
+/** A line's size in the request: JSON-escaped, with its comma. */
+function lineBytes(line: string): number {
+  return Buffer.byteLength(JSON.stringify(line)) + 1;
 }

@@ -5,11 +5,11 @@
  * request sent, all within the finish timeout. Everything here runs on timers and promises, never
  * on the caller's path; failures are reported to the diagnostics, once, without the API key.
  */
-import { readFile } from 'node:fs/promises';
-import { platform, release } from 'node:os';
+import { readFile, statfs } from 'node:fs/promises';
+import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DiagnosticLogger } from '../../diagnostics.js';
-import { FileStream, SUMMARY_FILE } from './file-stream.js';
+import { EVENTS_FILE, FileStream, LineQueue, OUTPUT_FILE, SUMMARY_FILE } from './file-stream.js';
 import { type Bucket, WandbGraphql } from './graphql.js';
 import type { HistorySpool } from './history-spool.js';
 import type { RetryControl, RetryEvent, WandbHttp } from './http-client.js';
@@ -50,6 +50,11 @@ export class OnlineRun {
   private configSync: Promise<void> = Promise.resolve();
   private readonly artifacts = new Set<Promise<unknown>>();
   private readonly mediaFiles: string[] = [];
+  /** Lines waiting for the stream (it starts once the run exists on the server). */
+  private readonly events = new LineQueue();
+  private readonly output = new LineQueue();
+  /** The console output was captured: `output.log` is uploaded with the run files. */
+  private outputWritten = false;
   private outage = false;
   /** The run could not be created and that was reported. */
   private startFailed = false;
@@ -62,6 +67,17 @@ export class OnlineRun {
   /** Sends the config again (coalesced: only the latest goes out). */
   configChanged(): void {
     this.configSync = this.configSync.then(() => this.sendConfig());
+  }
+
+  /** One `wandb-events.jsonl` line (a sample of system metrics). */
+  addEvents(line: string): void {
+    this.events.append(line);
+  }
+
+  /** One `output.log` line, its timestamp prefix included; the file is uploaded at the end. */
+  addOutput(line: string): void {
+    this.output.append(line);
+    this.outputWritten = true;
   }
 
   /** A file under `files/` to upload with the run files at the end. */
@@ -120,7 +136,8 @@ export class OnlineRun {
           notes: run.notes,
           groupName: run.group,
           jobType: run.jobType,
-          tags: run.tags,
+          // An empty list would clear tags set in the W&B app on a continued run.
+          tags: run.tags.length > 0 ? run.tags : undefined,
           host: run.host,
           config: config.isEmpty ? undefined : config.upsertJson(),
         },
@@ -138,6 +155,7 @@ export class OnlineRun {
         intervalMs: this.options.streamIntervalMs,
         heartbeatMs: this.options.heartbeatMs,
         maxRequestBytes: this.options.maxRequestBytes,
+        lineFiles: { [EVENTS_FILE]: this.events, [OUTPUT_FILE]: this.output },
         onRetry: (event) => this.onRetry(event),
         onRecovered: () => this.onRecovered('file_stream'),
         onStopped: () =>
@@ -205,7 +223,13 @@ export class OnlineRun {
   /** Writes config.yaml, the summary and the metadata, uploads them and the media files. */
   private async uploadRunFiles(bucket: Bucket, deadline: number): Promise<string[]> {
     const { writer, config, run } = this.options;
-    const names = ['config.yaml', SUMMARY_FILE, 'wandb-metadata.json', ...this.mediaFiles];
+    const names = [
+      'config.yaml',
+      SUMMARY_FILE,
+      'wandb-metadata.json',
+      ...(this.outputWritten ? [OUTPUT_FILE] : []),
+      ...this.mediaFiles,
+    ];
     const control: RetryControl = {
       deadline,
       signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
@@ -227,6 +251,7 @@ export class OnlineRun {
             os: `${platform()}-${release()}`,
             executable: process.execPath,
             node: process.version,
+            ...(await machineFacts()),
           },
           null,
           2,
@@ -278,6 +303,27 @@ export class OnlineRun {
     const { dir } = this.options.writer;
     this.options.diagnostics.error(`${message}; ${keptHint(dir)}`);
   }
+}
+
+/**
+ * What W&B's Overview shows of the machine, under the names its own client writes:
+ * `cpu_count` (cores the process may use), `cpu_count_logical`, `memory.total` and `disk["/"]`
+ * in bytes.
+ */
+async function machineFacts(): Promise<Record<string, unknown>> {
+  const facts: Record<string, unknown> = {
+    cpu_count: availableParallelism(),
+    cpu_count_logical: cpus().length,
+    memory: { total: totalmem() },
+  };
+  try {
+    const disk = await statfs('/');
+    const total = disk.blocks * disk.bsize;
+    facts.disk = { '/': { total, used: total - disk.bfree * disk.bsize } };
+  } catch {
+    // No statfs here (or no `/`): the Overview shows no disk.
+  }
+  return facts;
 }
 
 /** Where a run that did not reach the server is, and the commands that upload it later. */

@@ -51,7 +51,6 @@ export function runRecord(
   run: WandbRunInfo,
   config: Readonly<Record<string, unknown>>,
 ): RecordBody {
-  const seconds = Math.floor(run.startTimeMs / 1000);
   return {
     run: {
       runId: run.id,
@@ -63,7 +62,7 @@ export function runRecord(
       runGroup: run.group ?? '',
       jobType: run.jobType ?? '',
       host: run.host,
-      startTime: { seconds, nanos: Math.round((run.startTimeMs - seconds * 1000) * 1e6) },
+      startTime: timestamp(run.startTimeMs),
       config: { update: items(config) },
     },
   };
@@ -106,6 +105,26 @@ export function artifactRecord(fields: ArtifactRecordFields): RecordBody {
   };
 }
 
+/** A sample of system metrics under W&B's keys (`cpu`, `gpu.0.gpu`; a sync adds `system.`). */
+export function statsRecord(timeMs: number, stats: Readonly<Record<string, number>>): RecordBody {
+  return { stats: { statsType: 0, timestamp: timestamp(timeMs), item: items(stats) } };
+}
+
+/** Console output as printed (its line end included); a sync streams it to `output.log`. */
+export function outputRawRecord(
+  timeMs: number,
+  stream: 'stdout' | 'stderr',
+  text: string,
+): RecordBody {
+  return {
+    outputRaw: {
+      outputType: stream === 'stderr' ? 0 : 1,
+      timestamp: timestamp(timeMs),
+      line: text,
+    },
+  };
+}
+
 /** The run's end: a failed run has a non-zero exit code; `runtime` is whole seconds. */
 export function exitRecord(exitCode: number, runtimeSeconds: number): RecordBody {
   return { exit: { exitCode, runtime: Math.floor(runtimeSeconds) } };
@@ -113,6 +132,12 @@ export function exitRecord(exitCode: number, runtimeSeconds: number): RecordBody
 
 export function finalRecord(): RecordBody {
   return { final: {} };
+}
+
+/** A `google.protobuf.Timestamp`. */
+function timestamp(timeMs: number): { seconds: number; nanos: number } {
+  const seconds = Math.floor(timeMs / 1000);
+  return { seconds, nanos: Math.round((timeMs - seconds * 1000) * 1e6) };
 }
 
 function items(values: Readonly<Record<string, unknown>>): { key: string; valueJson: string }[] {

@@ -10,6 +10,7 @@ import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { TelemetryBackend } from '../../telemetry/backend.js';
 import type { RunIdentity } from '../../telemetry/run-identity.js';
 import { stepAwareBackend } from '../step-aware-backend.js';
+import { maskingOf } from './console-capture.js';
 import { WandbHttp } from './http-client.js';
 import { netrcPassword } from './netrc.js';
 import type { WandbRunInfo } from './run-info.js';
@@ -86,6 +87,11 @@ export function wandbSink(
       run,
       writer,
       summary: section.summary,
+      // Offline too: a key printed now would be uploaded by a later sync.
+      captureConsole:
+        section.console === 'wrap'
+          ? { mask: maskingOf([wandbApiKey(section, context.env) ?? '']) }
+          : undefined,
       diagnostics: context.diagnostics,
       online: apiKey
         ? {

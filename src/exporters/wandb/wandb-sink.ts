@@ -5,6 +5,7 @@
  * file and, online, a line appended to the spool the file stream reads. The network is the
  * online run's business, on its own timers.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { type DiagnosticLogger, escapeControls, OnceWarner } from '../../diagnostics.js';
 import { maskSecretNames } from '../../secrets.js';
@@ -14,9 +15,12 @@ import type {
   ImageEvent,
   MetricsEvent,
   RunEndEvent,
+  SystemEvent,
   TextEvent,
 } from '../../telemetry/events.js';
 import type { TrainingSink } from '../training-sink.js';
+import { ConsoleCapture, type OutputStream } from './console-capture.js';
+import { OUTPUT_FILE } from './file-stream.js';
 import { type Combine, type HistoryRow, HistoryRows } from './history.js';
 import { HistoryEncoder } from './history-encoder.js';
 import { HistorySpool } from './history-spool.js';
@@ -38,13 +42,16 @@ import {
   filesRecord,
   finalRecord,
   headerRecord,
+  outputRawRecord,
   runRecord,
+  statsRecord,
   summaryRecord,
 } from './records.js';
 import { RunConfig } from './run-config.js';
 import type { WandbRunInfo } from './run-info.js';
 import type { RunWriter } from './run-writer.js';
 import { RunSummary, type SummaryAggregate } from './summary.js';
+import { PREFIX, wandbSystemStats } from './system-stats.js';
 import { wandbJson } from './wandb-json.js';
 
 export interface WandbOnlineOptions {
@@ -68,6 +75,11 @@ export interface WandbSinkOptions {
   readonly online?: WandbOnlineOptions;
   /** Per metric key, the aggregates its summary holds instead of the last value. */
   readonly summary?: Readonly<Record<string, readonly SummaryAggregate[]>>;
+  /**
+   * Captures the process's console output for W&B's Logs tab (W&B's `console: wrap`), `mask`
+   * applied to each line copied (see `maskingOf`).
+   */
+  readonly captureConsole?: { readonly mask: (line: string) => string };
   readonly diagnostics: DiagnosticLogger;
 }
 
@@ -87,6 +99,9 @@ export class WandbSink implements TrainingSink {
   private dropped = 0;
   /** Models being staged: the run's end waits for them to be recorded. */
   private readonly staging = new Set<Promise<unknown>>();
+  private readonly console: ConsoleCapture | undefined;
+  /** Online: `files/output.log`, uploaded with the run files (a sync makes its own offline). */
+  private readonly outputLog: WriteStream | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WandbSinkOptions) {
@@ -113,6 +128,30 @@ export class WandbSink implements TrainingSink {
         diagnostics,
       });
     }
+    if (options.captureConsole) {
+      if (online) this.outputLog = createWriteStream(join(writer.filesDir, OUTPUT_FILE));
+      this.console = new ConsoleCapture(
+        (stream, line, timeMs) => this.writeOutput(stream, line, timeMs),
+        options.captureConsole.mask,
+      );
+    }
+  }
+
+  /**
+   * A sample of system metrics: a stats record (a sync streams it to `wandb-events.jsonl`) and,
+   * online, that line, with W&B's keys and times.
+   */
+  writeSystem(event: SystemEvent): void {
+    if (this.closing) return;
+    const stats = wandbSystemStats(event.values);
+    this.writer.write(statsRecord(event.timeMs, stats));
+    if (!this.online) return;
+    const line: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(stats)) line[PREFIX + key] = value;
+    line._wandb = true;
+    line._timestamp = event.timeMs / 1000;
+    line._runtime = (event.timeMs - this.options.run.startTimeMs) / 1000;
+    this.online.addEvents(wandbJson(line));
   }
 
   writeMetrics(event: MetricsEvent): void {
@@ -181,6 +220,7 @@ export class WandbSink implements TrainingSink {
     if (this.ended) {
       // The run ended (the process is exiting): its exit record, or a sync uploads it as failed.
       this.closing = Promise.resolve();
+      this.console?.stop();
       this.writer.write(
         exitRecord(this.exitCode, (Date.now() - this.options.run.startTimeMs) / 1000),
       );
@@ -232,6 +272,7 @@ export class WandbSink implements TrainingSink {
   }
 
   private async close(): Promise<void> {
+    this.console?.stop();
     this.warner.summary();
     await Promise.all(this.staging);
     const row = this.rows.commit();
@@ -241,6 +282,8 @@ export class WandbSink implements TrainingSink {
     this.writer.write(exitRecord(this.exitCode, runtime));
     this.writer.write(finalRecord());
     this.writer.close();
+    const outputLog = this.outputLog;
+    if (outputLog) await new Promise<void>((resolve) => outputLog.end(() => resolve()));
     if (this.dropped > 0) {
       this.options.diagnostics.warning(
         `W&B: ${this.dropped} writes were dropped because their step was below the run's current step`,
@@ -251,6 +294,21 @@ export class WandbSink implements TrainingSink {
     } finally {
       this.spool?.close();
     }
+  }
+
+  /**
+   * One line of console output: an `output_raw` record as W&B writes it (the sync streams it to
+   * `output.log`) and, online, the `output.log` line wandb-core's stream carries: the UTC time
+   * as `2024-05-01T12:00:00.123456` and the line, `ERROR ` before it for stderr.
+   */
+  private writeOutput(stream: OutputStream, line: string, timeMs: number): void {
+    if (this.writer.closed) return;
+    this.writer.write(outputRawRecord(timeMs, stream, `${line}\n`));
+    if (!this.online) return;
+    const time = new Date(timeMs).toISOString().replace('Z', '000');
+    const logged = `${stream === 'stderr' ? 'ERROR ' : ''}${time} ${line}`;
+    this.online.addOutput(logged);
+    this.outputLog?.write(`${logged}\n`);
   }
 
   /** False (counted, warned once) when `step` is below the current one: W&B would ignore it. */

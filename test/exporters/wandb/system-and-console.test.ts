@@ -1,0 +1,187 @@
+/**
+ * Issue 18, must-shows 1, 2 and 5: system metrics and console output reach W&B as its own client
+ * sends them. Online, against the local W&B server (a fake: the W&B cloud cannot run here; see
+ * test/support/wandb-server.ts): `wandb-events.jsonl` lines at the sampling interval under W&B's
+ * keys, and `output.log` lines in order, the API key masked. Offline, uploaded by the real
+ * `wandb sync` (wandb 0.31) to the same server: its stats and output records arrive there too.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectingDiagnostics } from '../../../src/diagnostics.js';
+import { WandbLogger } from '../../../src/loggers/wandb-logger.js';
+import { type FakeRun, FakeWandbServer, parseWandbJson } from '../../support/wandb-server.js';
+import { tempDir } from './temp-dirs.js';
+import { readWandbFile, TEST_API_KEY, wandbSync } from './wandb-python.js';
+
+const INTERVAL_S = 0.25;
+/** An output.log line as wandb-core streams it: `ERROR ` for stderr, UTC time in microseconds. */
+const WANDB_LINE = /^(ERROR )?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6} /;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Logs rows for `ms`, printing three lines (one with the API key, one to stderr) on the way. */
+async function train(logger: WandbLogger, ms: number): Promise<number[]> {
+  const rssSeen: number[] = [];
+  const end = Date.now() + ms;
+  for (let step = 0; Date.now() < end; step++) {
+    logger.logMetrics({ 'train/loss': 1 / (step + 1) }, step);
+    if (step === 1) process.stdout.write(`epoch 1 started\nkey ${TEST_API_KEY} in a line\n`);
+    if (step === 2) process.stderr.write('a warning on stderr\n');
+    rssSeen.push(process.memoryUsage().rss);
+    await sleep(20);
+  }
+  process.stdout.write('training done\n');
+  return rssSeen;
+}
+
+function lines(run: FakeRun, file: string): string[] {
+  return run.streamed.get(file) ?? [];
+}
+
+describe('W&B online: system metrics and console output', () => {
+  let server: FakeWandbServer;
+  let run: FakeRun;
+  let rssSeen: number[];
+  let startedAt: number;
+
+  beforeAll(async () => {
+    server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
+    const logger = new WandbLogger(
+      {
+        project: 'system',
+        entity: 'my-team',
+        mode: 'online',
+        dir: tempDir('wandb-system'),
+        // Short intervals so the test is quick; the product keeps W&B's 15 s.
+        stream_interval: 0.2,
+      },
+      {
+        env: { WANDB_API_KEY: TEST_API_KEY, WANDB_BASE_URL: server.url },
+        diagnostics: new CollectingDiagnostics(),
+        settings: { handle_signals: false, system_metrics_interval: INTERVAL_S },
+      },
+    );
+    startedAt = Date.now();
+    rssSeen = await train(logger, 2000);
+    await logger.finish();
+    run = server.run('my-team', 'system', logger.identity.id)!;
+  }, 60_000);
+
+  afterAll(() => server.close());
+
+  it('streams wandb-events.jsonl lines at the interval, with W&B keys and plausible values', () => {
+    const events = lines(run, 'wandb-events.jsonl').map(
+      (line) => parseWandbJson(line) as Record<string, number>,
+    );
+    // 2 s at 0.25 s: about 8 samples (the first one interval in); timers on a busy machine slip.
+    expect(events.length).toBeGreaterThanOrEqual(5);
+    expect(events.length).toBeLessThanOrEqual(9);
+    const times = events.map((event) => event._timestamp!);
+    const gaps = times.slice(1).map((time, i) => time - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThan(INTERVAL_S * 0.8);
+    expect(Math.max(...gaps)).toBeLessThan(INTERVAL_S * 3);
+    const rssMin = Math.min(...rssSeen) / 2 ** 20;
+    const rssMax = Math.max(...rssSeen) / 2 ** 20;
+    for (const event of events) {
+      expect(event).toMatchObject({ _wandb: true });
+      expect(event._runtime).toBeCloseTo(event._timestamp! - startedAt / 1000, 0);
+      expect(event['system.cpu']).toBeGreaterThanOrEqual(0);
+      expect(event['system.cpu']).toBeLessThanOrEqual(100 * availableParallelism());
+      expect(event['system.memory_percent']).toBeGreaterThan(0);
+      expect(event['system.memory_percent']).toBeLessThan(100);
+      expect(event['system.proc.memory.percent']).toBeGreaterThan(0);
+      expect(event['system.disk./.usagePercent']).toBeGreaterThan(0);
+      expect(event['system.nodejs.eventloop.delay.p99']).toBeGreaterThan(0);
+      // Within 10 % of what the process saw itself during the run.
+      expect(event['system.proc.memory.rssMB']).toBeGreaterThan(rssMin * 0.9);
+      expect(event['system.proc.memory.rssMB']).toBeLessThan(rssMax * 1.1);
+    }
+  });
+
+  it('streams the console output as output.log, in order, stderr marked, the key masked', () => {
+    const output = lines(run, 'output.log');
+    const printed = output.map((line) => line.replace(/^(ERROR )?\S+ /, '$1'));
+    expect(printed).toEqual([
+      'epoch 1 started',
+      'key *** in a line',
+      'ERROR a warning on stderr',
+      'training done',
+    ]);
+    for (const line of output) {
+      expect(line).toMatch(WANDB_LINE);
+      expect(line).not.toContain(TEST_API_KEY);
+    }
+    expect(run.uploaded).toContain('output.log');
+    expect(run.files.get('output.log')?.toString()).toBe(`${output.join('\n')}\n`);
+  });
+
+  it('sends no tags when none were given, and machine facts in wandb-metadata.json', () => {
+    const upserts = server.requests.filter((r) => r.operation === 'UpsertBucket');
+    const variables = (upserts[0]!.json as { variables: Record<string, unknown> }).variables;
+    expect(variables).not.toHaveProperty('tags');
+    const metadata = JSON.parse(run.files.get('wandb-metadata.json')!.toString());
+    expect(metadata.cpu_count).toBe(availableParallelism());
+    expect(metadata.cpu_count_logical).toBeGreaterThanOrEqual(metadata.cpu_count);
+    expect(metadata.memory.total).toBeGreaterThan(0);
+    expect(metadata.disk['/'].total).toBeGreaterThan(metadata.disk['/'].used);
+  });
+});
+
+describe('W&B offline: stats and output records, uploaded by the real wandb sync', () => {
+  let server: FakeWandbServer;
+  let dir: string;
+  let id: string;
+
+  beforeAll(async () => {
+    server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
+    const root = tempDir('wandb-system-offline');
+    const logger = new WandbLogger(
+      { project: 'system', entity: 'my-team', mode: 'offline', dir: root },
+      {
+        // The key in the environment of an offline run is masked too: a sync would upload it.
+        env: { WANDB_API_KEY: TEST_API_KEY },
+        diagnostics: new CollectingDiagnostics(),
+        settings: { handle_signals: false, system_metrics_interval: INTERVAL_S },
+      },
+    );
+    await train(logger, 1200);
+    await logger.finish();
+    id = logger.identity.id;
+    dir = join(root, 'wandb', readdirSync(join(root, 'wandb'))[0]!);
+  }, 60_000);
+
+  afterAll(() => server.close());
+
+  it('writes stats and output_raw records that the wandb package reads', async () => {
+    const records = (await readWandbFile(join(dir, `run-${id}.wandb`))).map((r) => r.record);
+    const stats = records.filter((r) => r.stats);
+    expect(stats.length).toBeGreaterThanOrEqual(3);
+    const keys = stats[0].stats.item.map((item: { key: string }) => item.key);
+    expect(keys).toEqual(expect.arrayContaining(['cpu', 'memory_percent', 'proc.memory.rssMB']));
+    const output = records.filter((r) => r.output_raw).map((r) => r.output_raw);
+    expect(output.map((o: { line: string }) => o.line).join('')).toBe(
+      'epoch 1 started\nkey *** in a line\na warning on stderr\ntraining done\n',
+    );
+    expect(readFileSync(join(dir, `run-${id}.wandb`)).includes(TEST_API_KEY)).toBe(false);
+  });
+
+  it('is uploaded by wandb sync: the system stats and output.log arrive at the server', async () => {
+    await wandbSync([dir], server.url);
+    const run = server.run('my-team', 'system', id)!;
+    const events = lines(run, 'wandb-events.jsonl').map(
+      (line) => parseWandbJson(line) as Record<string, number>,
+    );
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    expect(events[0]).toHaveProperty('system.cpu');
+    expect(events[0]).toHaveProperty('system.proc.memory.rssMB');
+    const output = lines(run, 'output.log');
+    for (const line of output) expect(line).toMatch(WANDB_LINE);
+    expect(output.map((line) => line.replace(/^(ERROR )?\S+ /, '$1'))).toEqual([
+      'epoch 1 started',
+      'key *** in a line',
+      'ERROR a warning on stderr',
+      'training done',
+    ]);
+  }, 120_000);
+});
