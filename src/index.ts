@@ -15,16 +15,6 @@ export {
   type DiagnosticLogger,
   stderrDiagnostics,
 } from './diagnostics.js';
-export { type StepAwareBackendOptions, stepAwareBackend } from './exporters/step-aware-backend.js';
-export type { TrainingSink } from './exporters/training-sink.js';
-export * from './loggers/index.js';
-export type {
-  AppLoggerProvider,
-  AppMeterProvider,
-  AppTracerProvider,
-  OTelProviders,
-} from './telemetry/app-providers.js';
-export type { TelemetryBackend } from './telemetry/backend.js';
 export {
   Attr,
   decodeTrainingEvent,
@@ -41,16 +31,26 @@ export {
   type RunStatus,
   type TextEvent,
   type TrainingEvent,
-} from './telemetry/events.js';
-export type { InstrumentKind } from './telemetry/instruments.js';
+} from './events/events.js';
 export type {
   HistogramInput,
   ImageInput,
   OTelHistogramPoint,
   RawImage,
-} from './telemetry/media.js';
+} from './events/media.js';
+export type { RunIdentity } from './events/run-identity.js';
+export type { TelemetryBackend } from './exporters/backend.js';
+export { type StepAwareBackendOptions, stepAwareBackend } from './exporters/step-aware-backend.js';
+export type { TrainingSink } from './exporters/training-sink.js';
+export * from './loggers/index.js';
+export type {
+  AppLoggerProvider,
+  AppMeterProvider,
+  AppTracerProvider,
+  OTelProviders,
+} from './telemetry/app-providers.js';
+export type { InstrumentKind } from './telemetry/instruments.js';
 export type { TelemetryPipeline } from './telemetry/pipeline.js';
-export type { RunIdentity } from './telemetry/run-identity.js';
 export {
   type FinishOptions,
   STEP_GAUGE,

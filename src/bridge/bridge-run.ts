@@ -9,7 +9,6 @@ import type { AttributeValue, HrTime } from '@opentelemetry/api';
 import type { AnyValue, LogAttributes, Logger } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import {
   Attr,
   decodeTrainingEvent,
@@ -17,9 +16,10 @@ import {
   eventNameOf,
   histogramRecord,
   isTrainingEventName,
-} from '../telemetry/events.js';
+} from '../events/events.js';
+import type { RunIdentity } from '../events/run-identity.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
 import { TelemetryPipeline } from '../telemetry/pipeline.js';
-import type { RunIdentity } from '../telemetry/run-identity.js';
 import type { MetricRows } from './metric-rows.js';
 import type { Attributes, OtlpLogRecord, OtlpScope, ResourceItems } from './otlp-model.js';
 

@@ -6,8 +6,8 @@
  */
 import type { GlobalConfig } from '../config/schema.js';
 import type { DiagnosticLogger } from '../diagnostics.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
 import type { BackendContext } from '../loggers/telemetry-logger.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import { BridgeRun, newTally, type Tally } from './bridge-run.js';
 import { metricRows } from './metric-rows.js';
 import type { OtlpLogRecord, OtlpMetric, OtlpSpan, ResourceItems } from './otlp-model.js';

@@ -7,8 +7,8 @@
  * skipped: their rows arrive losslessly as `jepa.metrics` events, and taking both would write
  * every value twice.
  */
-import type { HistogramData } from '../telemetry/events.js';
-import { fromOTelHistogramPoint } from '../telemetry/media.js';
+import type { HistogramData } from '../events/events.js';
+import { fromOTelHistogramPoint } from '../events/media.js';
 import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import { STEP_GAUGE } from '../telemetry/training-run.js';
 import type { Attributes, OtlpMetric, ResourceItems } from './otlp-model.js';

@@ -6,8 +6,8 @@
  * directory and W&B run stay the same across requests and restarts of the bridge.
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_PROJECT, RUN_ID_PATTERN, type RunIdentity } from '../events/run-identity.js';
 import { RunAttr } from '../telemetry/resource.js';
-import { DEFAULT_PROJECT, RUN_ID_PATTERN, type RunIdentity } from '../telemetry/run-identity.js';
 import type { Attributes } from './otlp-model.js';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

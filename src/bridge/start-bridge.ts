@@ -8,8 +8,8 @@ import { sectionSchemas } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
 import '../loggers/builtins.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
 import { type BackendContext, isTelemetryLoggerClass } from '../loggers/telemetry-logger.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import { Bridge } from './bridge.js';
 import { type BridgeServer, type BridgeServerOptions, startBridgeServer } from './http-server.js';
 

@@ -1,6 +1,6 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { decodeTrainingEvent, type MetricsEvent, type TrainingEvent } from '../telemetry/events.js';
+import { decodeTrainingEvent, type MetricsEvent, type TrainingEvent } from '../events/events.js';
 import type { StepTracker, TrainingSink } from './training-sink.js';
 
 export interface SinkEventExporterOptions {

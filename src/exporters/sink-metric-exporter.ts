@@ -7,8 +7,8 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { Attr } from '../telemetry/events.js';
-import { fromOTelHistogramPoint } from '../telemetry/media.js';
+import { Attr } from '../events/events.js';
+import { fromOTelHistogramPoint } from '../events/media.js';
 import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import type { StepTracker, TrainingSink } from './training-sink.js';
 

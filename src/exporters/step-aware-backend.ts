@@ -1,5 +1,5 @@
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { TelemetryBackend } from '../telemetry/backend.js';
+import type { TelemetryBackend } from './backend.js';
 import { SinkEventExporter } from './sink-event-exporter.js';
 import { SinkLifetime } from './sink-lifetime.js';
 import { SinkMetricExporter } from './sink-metric-exporter.js';

@@ -8,7 +8,7 @@ import type {
   RunEndEvent,
   SystemEvent,
   TextEvent,
-} from '../telemetry/events.js';
+} from '../events/events.js';
 
 /**
  * A step-aware destination (console, TensorBoard, W&B): the small interface each implements.

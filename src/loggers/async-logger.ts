@@ -25,9 +25,9 @@ import type { Counter } from '@opentelemetry/api';
 import { z } from 'zod';
 import { seconds } from '../config/sections/common.js';
 import { OnceWarner } from '../diagnostics.js';
+import type { HistogramInput, ImageInput } from '../events/media.js';
 import { within } from '../telemetry/deadline.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
-import type { HistogramInput, ImageInput } from '../telemetry/media.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
 import type { BaseLogger, LoggerConfig, Metrics } from './base-logger.js';
 import {

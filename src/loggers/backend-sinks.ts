@@ -4,10 +4,10 @@
  */
 import { parseSection } from '../config/logging-config.js';
 import type { SectionConfig } from '../config/schema.js';
+import { EventName } from '../events/events.js';
 import { type ConsoleLevel, ConsoleSink } from '../exporters/console/console-sink.js';
 import { runDirectory } from '../exporters/tensorboard/run-directory.js';
 import { TensorBoardSink } from '../exporters/tensorboard/tensorboard-sink.js';
-import { EventName } from '../telemetry/events.js';
 import type { LoggerConfig } from './base-logger.js';
 import type { BackendContext } from './telemetry-logger.js';
 

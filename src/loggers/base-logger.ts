@@ -1,6 +1,6 @@
 import { closestMatch } from '../config/suggest.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
-import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import type { HistogramInput, ImageInput } from '../events/media.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
 import { applyMiddleware, type LoggerMiddleware } from './middleware.js';
 

@@ -17,8 +17,8 @@
  */
 import { z } from 'zod';
 import { levelSchema } from '../config/sections/common.js';
+import type { HistogramInput, ImageInput } from '../events/media.js';
 import { CONSOLE_LEVELS, type ConsoleLevel } from '../exporters/console/console-sink.js';
-import type { HistogramInput, ImageInput } from '../telemetry/media.js';
 import type { LoggerConfig, Metrics } from './base-logger.js';
 import {
   LoggerWrapper,

@@ -1,6 +1,6 @@
+import type { TelemetryBackend } from '../exporters/backend.js';
 import { ConsoleSink } from '../exporters/console/console-sink.js';
 import { stepAwareBackend } from '../exporters/step-aware-backend.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import { consoleSink } from './backend-sinks.js';
 import type { LoggerConfig } from './base-logger.js';
 import {

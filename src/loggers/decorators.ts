@@ -17,7 +17,7 @@
  * application set up), and timings still reach the logger through `logMetrics`.
  */
 import type { Attributes, Span } from '@opentelemetry/api';
-import { Attr } from '../telemetry/events.js';
+import { Attr } from '../events/events.js';
 import { type CallOutcome, CallTelemetry, exceptionInfo } from '../telemetry/spans.js';
 import type { BaseLogger } from './base-logger.js';
 import {

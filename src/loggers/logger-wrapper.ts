@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import type { HistogramInput, ImageInput } from '../telemetry/media.js';
+import type { HistogramInput, ImageInput } from '../events/media.js';
 import type { FinishOptions, TrainingRun } from '../telemetry/training-run.js';
 import { BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
 import './builtins.js';

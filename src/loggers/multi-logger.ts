@@ -5,9 +5,9 @@
  */
 import { LoggingConfig } from '../config/logging-config.js';
 import { sectionSchemas } from '../config/schema.js';
+import type { HistogramInput, ImageInput } from '../events/media.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
 import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
-import type { HistogramInput, ImageInput } from '../telemetry/media.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
 import { type BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
 import './builtins.js';

@@ -38,12 +38,12 @@ import type { consoleSection } from '../config/sections/console.js';
 import type { tensorboardSection } from '../config/sections/tensorboard.js';
 import type { wandbSection } from '../config/sections/wandb.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import { type RunIdentity, resolveRunIdentity } from '../events/run-identity.js';
 import { SinkEventExporter } from '../exporters/sink-event-exporter.js';
 import { SinkLifetime } from '../exporters/sink-lifetime.js';
 import { SinkMetricExporter } from '../exporters/sink-metric-exporter.js';
 import { StepTracker, type TrainingSink } from '../exporters/training-sink.js';
 import { wandbSink } from '../exporters/wandb/wandb-backend.js';
-import { type RunIdentity, resolveRunIdentity } from '../telemetry/run-identity.js';
 import { consoleSink, tensorBoardSink } from './backend-sinks.js';
 
 /** Who the run is, and where the exporter reads its environment and reports its problems. */

@@ -1,6 +1,6 @@
 import { parseSection } from '../config/logging-config.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
 import { otlpBackend } from '../exporters/otlp/otlp-backend.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
   type BackendContext,

@@ -15,7 +15,7 @@ import { type AnyValue, type AnyValueMap, logs, SeverityNumber } from '@opentele
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { Attr } from '../telemetry/events.js';
+import { Attr } from '../events/events.js';
 import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import type { LoggerConfig } from './base-logger.js';
 import {

@@ -5,11 +5,11 @@
 import { LoggingConfig } from '../config/logging-config.js';
 import type { GlobalConfig } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import type { HistogramInput, ImageInput } from '../events/media.js';
+import { type RunIdentity, resolveRunIdentity } from '../events/run-identity.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
 import type { OTelProviders } from '../telemetry/app-providers.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
-import type { HistogramInput, ImageInput } from '../telemetry/media.js';
-import { type RunIdentity, resolveRunIdentity } from '../telemetry/run-identity.js';
 import { SystemMetrics } from '../telemetry/system-metrics.js';
 import { type FinishOptions, TrainingRun } from '../telemetry/training-run.js';
 import { BaseLogger, type LoggerConfig, type Metrics } from './base-logger.js';

@@ -1,5 +1,5 @@
+import type { TelemetryBackend } from '../exporters/backend.js';
 import { stepAwareBackend } from '../exporters/step-aware-backend.js';
-import type { TelemetryBackend } from '../telemetry/backend.js';
 import { tensorBoardEvents, tensorBoardSink } from './backend-sinks.js';
 import type { LoggerConfig } from './base-logger.js';
 import {

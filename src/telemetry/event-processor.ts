@@ -20,7 +20,7 @@ import type {
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import { eventNameOf, isTrainingEventName } from './events.js';
+import { eventNameOf, isTrainingEventName } from '../events/events.js';
 
 /** An exporter that can make its writes durable without waiting (see `TrainingSink.flushSync`). */
 interface SyncFlushable {

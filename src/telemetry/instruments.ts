@@ -5,7 +5,7 @@
  */
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { OnceWarner } from '../diagnostics.js';
-import { RESERVED_KEY_PREFIX } from './events.js';
+import { RESERVED_KEY_PREFIX } from '../events/events.js';
 
 export type InstrumentKind = 'gauge' | 'counter' | 'histogram';
 

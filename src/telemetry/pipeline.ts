@@ -14,14 +14,14 @@ import {
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import { globalLogsApi, markOwnProvider } from './app-providers.js';
+import type { RecordOrigin } from '../events/events.js';
 import {
   isReadingProcessor,
   type ReadingLogRecordProcessor,
   type TelemetryBackend,
-} from './backend.js';
+} from '../exporters/backend.js';
+import { globalLogsApi, markOwnProvider } from './app-providers.js';
 import { TrainingEventProcessor } from './event-processor.js';
-import type { RecordOrigin } from './events.js';
 
 export const INSTRUMENTATION_SCOPE = 'jepa-loggers';
 export const MAX_ROW_ATTRIBUTES = 100_000;

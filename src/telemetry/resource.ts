@@ -6,7 +6,7 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { RunIdentity } from './run-identity.js';
+import type { RunIdentity } from '../events/run-identity.js';
 
 /** Resource attributes of a run, beside the standard `service.*` ones. */
 export const RunAttr = {

@@ -24,8 +24,8 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { Attr, type ExceptionInfo, exceptionRecord } from '../events/events.js';
 import { activeContext, withActiveContext } from './call-context.js';
-import { Attr, type ExceptionInfo, exceptionRecord } from './events.js';
 import { RunMeters } from './instruments.js';
 import { INSTRUMENTATION_SCOPE } from './pipeline.js';
 import type { TrainingRun } from './training-run.js';

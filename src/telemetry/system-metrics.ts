@@ -23,7 +23,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Attributes, ObservableResult } from '@opentelemetry/api';
 import type { LogRecord } from '@opentelemetry/api-logs';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import { systemRecord } from './events.js';
+import { systemRecord } from '../events/events.js';
 import { type GpuReading, NvidiaSmi } from './gpu.js';
 import type { RunMeters } from './instruments.js';
 

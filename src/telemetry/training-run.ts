@@ -14,12 +14,6 @@
 import { type Tracer, trace } from '@opentelemetry/api';
 import type { AnyValue, Logger, LogRecord } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, escapeControls, OnceWarner } from '../diagnostics.js';
-import { isPlainObject } from '../loggers/utils.js';
-import { maskSecretNames } from '../secrets.js';
-import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
-import type { TelemetryBackend } from './backend.js';
-import { activeContext } from './call-context.js';
-import { within } from './deadline.js';
 import {
   Attr,
   EventName,
@@ -30,7 +24,20 @@ import {
   type RunStatus,
   runEndRecord,
   textRecord,
-} from './events.js';
+} from '../events/events.js';
+import {
+  encodeImages,
+  type HistogramInput,
+  histogramOf,
+  type ImageInput,
+} from '../events/media.js';
+import type { RunIdentity } from '../events/run-identity.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
+import { isPlainObject } from '../loggers/utils.js';
+import { maskSecretNames } from '../secrets.js';
+import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
+import { activeContext } from './call-context.js';
+import { within } from './deadline.js';
 import {
   type InstrumentKind,
   latestValueGauge,
@@ -38,10 +45,8 @@ import {
   type RecordValue,
   RunMeters,
 } from './instruments.js';
-import { encodeImages, type HistogramInput, histogramOf, type ImageInput } from './media.js';
 import { INSTRUMENTATION_SCOPE, TelemetryPipeline } from './pipeline.js';
 import { runResource } from './resource.js';
-import type { RunIdentity } from './run-identity.js';
 
 export interface TrainingRunOptions {
   readonly identity: RunIdentity;

@@ -5,10 +5,10 @@
  * calls the hooks with a `TrainerState`.
  */
 import type { LoggingConfig } from '../config/logging-config.js';
+import { progressRecord } from '../events/events.js';
+import type { HistogramInput } from '../events/media.js';
 import type { BaseLogger } from '../loggers/base-logger.js';
 import { runOf } from '../loggers/logger-wrapper.js';
-import { progressRecord } from '../telemetry/events.js';
-import type { HistogramInput } from '../telemetry/media.js';
 import type { StepOutputs, TrainerState, ValidationMetrics } from './trainer.js';
 
 /** The hooks a loop calls; every one is optional. */

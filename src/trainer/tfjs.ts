@@ -11,7 +11,7 @@
  * @module jepa-loggers/trainer/tfjs
  */
 import type { CustomCallbackArgs, LayersModel, Logs } from '@tensorflow/tfjs';
-import type { HistogramInput } from '../telemetry/media.js';
+import type { HistogramInput } from '../events/media.js';
 import type { TrainerCallback } from './callbacks.js';
 import type { OptimizerState, TrainerState } from './trainer.js';
 

@@ -5,9 +5,9 @@
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { RunIdentity } from '../../src/events/run-identity.js';
+import type { TelemetryBackend } from '../../src/exporters/backend.js';
 import type { BackendContext } from '../../src/loggers/telemetry-logger.js';
-import type { TelemetryBackend } from '../../src/telemetry/backend.js';
-import type { RunIdentity } from '../../src/telemetry/run-identity.js';
 
 export interface RecordedRun {
   readonly identity: RunIdentity;

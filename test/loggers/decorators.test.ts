@@ -10,12 +10,12 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { decodeTrainingEvent } from '../../src/events/events.js';
 import { BaseLogger, type Metrics } from '../../src/loggers/base-logger.js';
 import { ConsoleLogger } from '../../src/loggers/console-logger.js';
 import { logExceptions, logExecutionTime, logFunctionCalls } from '../../src/loggers/decorators.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
-import { decodeTrainingEvent } from '../../src/telemetry/events.js';
 import { CALL_DURATION_BUCKETS } from '../../src/telemetry/spans.js';
 import { CaptureStream } from '../support/capture-stream.js';
 import { type MemorySink, memoryBackend } from '../support/memory-sink.js';

@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { EventName } from '../../src/events/events.js';
 import { LoggerRegistry } from '../../src/loggers/base-logger.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
 import { TensorBoardLogger } from '../../src/loggers/tensorboard-logger.js';
-import { EventName } from '../../src/telemetry/events.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tb-logger-'));

@@ -5,7 +5,7 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import { type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import type { TelemetryBackend } from '../../src/telemetry/backend.js';
+import type { TelemetryBackend } from '../../src/exporters/backend.js';
 
 function keeper<T>(into: T[]) {
   return {

@@ -2,9 +2,7 @@
  * A step-aware sink that keeps every event in memory, and the backend around it: what a test
  * uses to see exactly what reached an exporter.
  */
-import { stepAwareBackend } from '../../src/exporters/step-aware-backend.js';
-import type { TrainingSink } from '../../src/exporters/training-sink.js';
-import type { TelemetryBackend } from '../../src/telemetry/backend.js';
+
 import type {
   HistogramEvent,
   HparamsEvent,
@@ -13,7 +11,10 @@ import type {
   RunEndEvent,
   TextEvent,
   TrainingEvent,
-} from '../../src/telemetry/events.js';
+} from '../../src/events/events.js';
+import type { TelemetryBackend } from '../../src/exporters/backend.js';
+import { stepAwareBackend } from '../../src/exporters/step-aware-backend.js';
+import type { TrainingSink } from '../../src/exporters/training-sink.js';
 
 export class MemorySink implements TrainingSink {
   readonly events: TrainingEvent[] = [];

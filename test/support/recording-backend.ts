@@ -19,7 +19,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { TelemetryBackend } from '../../src/telemetry/backend.js';
+import type { TelemetryBackend } from '../../src/exporters/backend.js';
 
 export interface Recording {
   readonly backend: TelemetryBackend;

@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
-import { EventName } from '../../src/telemetry/events.js';
+import { EventName } from '../../src/events/events.js';
 import { RunMeters } from '../../src/telemetry/instruments.js';
 import { SystemMetrics } from '../../src/telemetry/system-metrics.js';
 import { tempDir } from '../exporters/wandb/temp-dirs.js';

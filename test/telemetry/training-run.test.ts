@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import type { MetricsEvent } from '../../src/events/events.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
-import type { MetricsEvent } from '../../src/telemetry/events.js';
 import { memoryBackend } from '../support/memory-sink.js';
 
 const open: TelemetryLogger[] = [];

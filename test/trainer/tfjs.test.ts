@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeTrainingEvent } from '../../src/events/events.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
-import { decodeTrainingEvent } from '../../src/telemetry/events.js';
 import { LoggingCallback } from '../../src/trainer/callbacks.js';
 import { layersModelWeights, tfjsCallbacks } from '../../src/trainer/tfjs.js';
 import { memoryBackend } from '../support/memory-sink.js';

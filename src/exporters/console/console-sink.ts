@@ -10,7 +10,6 @@ import {
   supportsColor as supportsColorStdout,
 } from 'chalk';
 import { escapeControls } from '../../diagnostics.js';
-import { maskSecretNames } from '../../secrets.js';
 import {
   EventName,
   type ExceptionEvent,
@@ -21,7 +20,8 @@ import {
   type ProgressEvent,
   type RunEndEvent,
   type TextEvent,
-} from '../../telemetry/events.js';
+} from '../../events/events.js';
+import { maskSecretNames } from '../../secrets.js';
 import type { TrainingSink } from '../training-sink.js';
 import { ProgressBar } from './progress-bar.js';
 import { compileFormat, type FormatRecord } from './python-format.js';

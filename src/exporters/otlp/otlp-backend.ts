@@ -17,8 +17,8 @@ import { type MetricProducer, PeriodicExportingMetricReader } from '@opentelemet
 import { MAX_SECONDS, MIN_SECONDS } from '../../config/sections/common.js';
 import type { OtlpSection } from '../../config/sections/otlp.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
-import type { TelemetryBackend } from '../../telemetry/backend.js';
 import { INSTRUMENTATION_SCOPE } from '../../telemetry/pipeline.js';
+import type { TelemetryBackend } from '../backend.js';
 import {
   CountedLogRecordExporter,
   CountedMetricExporter,

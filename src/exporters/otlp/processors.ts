@@ -20,7 +20,7 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { ReadingLogRecordProcessor } from '../../telemetry/backend.js';
+import type { ReadingLogRecordProcessor } from '../backend.js';
 import type { CountedLogRecordExporter, CountedSpanExporter } from './counted-exporters.js';
 
 export class OtlpLogRecordProcessor implements ReadingLogRecordProcessor {

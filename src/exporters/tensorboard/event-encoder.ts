@@ -14,7 +14,7 @@ import type {
   ImageEvent,
   RunStatus,
   TextEvent,
-} from '../../telemetry/events.js';
+} from '../../events/events.js';
 import { tensorboardTypes } from './proto.js';
 
 /** The `file_version` of the first event of a file. */

@@ -7,7 +7,7 @@
  * buffer. The bytes are those of the generic encoder and of TensorBoard's own writer (the tests
  * hold it to both).
  */
-import type { MetricsEvent } from '../../telemetry/events.js';
+import type { MetricsEvent } from '../../events/events.js';
 import { varintSize, writeVarint } from '../protobuf-varint.js';
 
 const WALL_TIME_KEY = 0x09; // Event.wall_time: field 1, fixed64

@@ -11,7 +11,6 @@
  * summary for the whole log directory, hiding hyperparameters the other runs have.
  */
 import { type DiagnosticLogger, escapeControls, OnceWarner } from '../../diagnostics.js';
-import { maskSecretNames } from '../../secrets.js';
 import type {
   HistogramEvent,
   HparamsEvent,
@@ -20,7 +19,8 @@ import type {
   RunEndEvent,
   SystemEvent,
   TextEvent,
-} from '../../telemetry/events.js';
+} from '../../events/events.js';
+import { maskSecretNames } from '../../secrets.js';
 import type { TrainingSink } from '../training-sink.js';
 import {
   histogramEvent,

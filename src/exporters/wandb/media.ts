@@ -4,7 +4,7 @@
  * forms). Pure: the sink writes the files.
  */
 import { createHash } from 'node:crypto';
-import type { HistogramData } from '../../telemetry/events.js';
+import type { HistogramData } from '../../events/events.js';
 
 /** `{"_type": "histogram", "values": counts, "bins": edges}`, edges = [min, ...right edges]. */
 export function histogramValue(h: HistogramData): Record<string, unknown> {

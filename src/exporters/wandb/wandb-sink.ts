@@ -8,7 +8,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { type DiagnosticLogger, escapeControls, OnceWarner } from '../../diagnostics.js';
-import { maskSecretNames } from '../../secrets.js';
 import type {
   HistogramEvent,
   HparamsEvent,
@@ -17,7 +16,8 @@ import type {
   RunEndEvent,
   SystemEvent,
   TextEvent,
-} from '../../telemetry/events.js';
+} from '../../events/events.js';
+import { maskSecretNames } from '../../secrets.js';
 import type { TrainingSink } from '../training-sink.js';
 import { ConsoleCapture, type OutputStream } from './console-capture.js';
 import { OUTPUT_FILE } from './file-stream.js';

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunStatus } from '../../../src/events/events.js';
 import {
   fileVersionEvent,
   histogramEvent,
@@ -20,7 +21,6 @@ import {
 } from '../../../src/exporters/tensorboard/event-encoder.js';
 import { frameRecord } from '../../../src/exporters/tensorboard/record.js';
 import { ScalarRowEncoder } from '../../../src/exporters/tensorboard/scalar-row-encoder.js';
-import type { RunStatus } from '../../../src/telemetry/events.js';
 import { python } from '../../support/python.js';
 import { accumulate } from './readers.js';
 

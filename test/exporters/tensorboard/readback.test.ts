@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OTelHistogramPoint, RawImage } from '../../../src/events/media.js';
 import { TensorBoardLogger } from '../../../src/loggers/tensorboard-logger.js';
-import type { OTelHistogramPoint, RawImage } from '../../../src/telemetry/media.js';
 import {
   type AccumulatedRun,
   accumulate,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { MetricsEvent } from '../../../src/events/events.js';
 import { tensorboardTypes } from '../../../src/exporters/tensorboard/proto.js';
 import { ScalarRowEncoder } from '../../../src/exporters/tensorboard/scalar-row-encoder.js';
-import type { MetricsEvent } from '../../../src/telemetry/events.js';
 
 /** The same Event through protobufjs, with proto3's defaults left out as TensorBoard does. */
 function reference(event: MetricsEvent): Uint8Array {

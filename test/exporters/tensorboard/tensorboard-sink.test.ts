@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../../src/diagnostics.js';
+import type { HistogramData } from '../../../src/events/events.js';
+import { encodeImages } from '../../../src/events/media.js';
 import { TensorBoardSink } from '../../../src/exporters/tensorboard/tensorboard-sink.js';
-import type { HistogramData } from '../../../src/telemetry/events.js';
-import { encodeImages } from '../../../src/telemetry/media.js';
 import { accumulate } from './readers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tb-sink-'));

@@ -8,13 +8,13 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/loggers/multi-logger.js';
 import {
   type DataFormats,
   encodeImages,
   type FormattedImages,
   type ImageInput,
-} from '../../src/telemetry/media.js';
+} from '../../src/events/media.js';
+import { createLogger } from '../../src/loggers/multi-logger.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { type RecordDict, readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { runPythonJson } from '../support/python.js';
