@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `jepa-loggers` command line. Each command's module is loaded only when it runs, so `--help`
- * and the small commands start fast (the demo alone loads TensorFlow.js).
+ * and the small commands start fast (the demo alone loads TensorFlow.js, an optional peer
+ * dependency of the package).
  */
 import { readFileSync } from 'node:fs';
 
@@ -21,8 +22,8 @@ backend: the console, TensorBoard (logs/tensorboard) and W&B offline (wandb/), a
 OTEL_EXPORTER_OTLP_ENDPOINT is set or a Collector listens on 127.0.0.1:4318.
 
 Options:
-  --config FILE   a YAML file with training: and logging: sections (examples/demo.yaml holds
-                  the defaults)
+  --config FILE   a YAML file with training: and logging: sections (the package's
+                  examples/demo.yaml holds the defaults)
   -h, --help      this text
 `;
 
@@ -37,7 +38,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     args: '[--config FILE]',
     summary: 'a short training run logged to every configured backend',
     usage: async () => DEMO_USAGE,
-    run: async (args) => (await import('./demo.js')).runDemo(args),
+    run: async (args) => (await importDemo()).runDemo(args),
   },
   'validate-config': {
     args: '[--strict] FILE',
@@ -66,6 +67,18 @@ Options:
 `;
 
 const HELP = ['--help', '-h'];
+
+/** The demo's module, which imports TensorFlow.js: without it, one line saying what to install. */
+async function importDemo(): Promise<typeof import('./demo.js')> {
+  try {
+    return await import('./demo.js');
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code === 'ERR_MODULE_NOT_FOUND' && String(message).includes("'@tensorflow/tfjs'"))
+      throw new Error('demo: needs TensorFlow.js; install it with: npm install @tensorflow/tfjs');
+    throw error;
+  }
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
