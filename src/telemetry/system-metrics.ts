@@ -69,6 +69,12 @@ const GPU_METRICS = {
 
 export type GpuMetric = keyof typeof GPU_METRICS;
 
+/**
+ * The histogram's timer fires every `LOOP_RESOLUTION_MS` and records the time between fires, in
+ * ns: the delay is what exceeds the resolution. It is empty when the loop never turned.
+ */
+const LOOP_RESOLUTION_MS = 10;
+
 /** The event key of a GPU's value: `hw.gpu.utilization/gpu0`. */
 export function gpuKey(name: GpuMetric, index: number): string {
   return `${name}/gpu${index}`;
@@ -91,7 +97,7 @@ interface Sample {
 
 export class SystemMetrics {
   private readonly timer: NodeJS.Timeout;
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private readonly gpu: NvidiaSmi;
   private latest: Sample = { host: {}, gpus: [] };
   private lastCpu = process.cpuUsage();
@@ -150,6 +156,11 @@ export class SystemMetrics {
     }
   }
 
+  private loopDelaySeconds(nanoseconds: number): number | undefined {
+    if (this.loopDelay.count === 0) return undefined;
+    return Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS) / 1000;
+  }
+
   private get diskPath(): string {
     return this.options.diskPath ?? '/';
   }
@@ -173,10 +184,8 @@ export class SystemMetrics {
       'process.cpu.utilization': (cpu.user + cpu.system) / (elapsedMicros * cores),
       'process.memory.usage': memory.rss,
       'v8js.memory.heap.used': memory.heapUsed,
-      // The histogram holds nanoseconds; it is empty when the loop never turned (a sync loop).
-      'nodejs.eventloop.delay.p99':
-        this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e9 : undefined,
-      'nodejs.eventloop.delay.max': this.loopDelay.count > 0 ? this.loopDelay.max / 1e9 : undefined,
+      'nodejs.eventloop.delay.p99': this.loopDelaySeconds(this.loopDelay.percentile(99)),
+      'nodejs.eventloop.delay.max': this.loopDelaySeconds(this.loopDelay.max),
       'nodejs.eventloop.utilization': loop.utilization,
     };
     this.loopDelay.reset();
