@@ -3,6 +3,8 @@
  * part of Python's `logging.Logger` the seed uses (`self.logger.warning(...)`), so custom loggers
  * ported from Python read the same.
  */
+import { isLevel, LEVELS, type Level } from './levels.js';
+
 export interface DiagnosticLogger {
   debug(message: string): void;
   info(message: string): void;
@@ -10,8 +12,7 @@ export interface DiagnosticLogger {
   error(message: string): void;
 }
 
-export type DiagnosticLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-const ORDER: Record<DiagnosticLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
+export type DiagnosticLevel = Exclude<Level, 'CRITICAL'>;
 
 /**
  * Writes `jepa-loggers WARNING: ...` lines to stderr for messages at or above `level` (by default
@@ -20,9 +21,9 @@ const ORDER: Record<DiagnosticLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 3
 export function stderrDiagnostics(
   level: DiagnosticLevel = parseLevel(process.env.JEPA_LOGGERS_LOG_LEVEL) ?? 'WARNING',
 ): DiagnosticLogger {
-  const threshold = ORDER[level];
+  const threshold = LEVELS[level];
   const write = (at: DiagnosticLevel) =>
-    ORDER[at] < threshold
+    LEVELS[at] < threshold
       ? () => {}
       : (message: string) => process.stderr.write(`jepa-loggers ${at}: ${message}\n`);
   return {
@@ -106,7 +107,7 @@ export class OnceWarner {
 function parseLevel(value: string | undefined): DiagnosticLevel | undefined {
   const upper = value?.toUpperCase();
   if (upper === 'WARN') return 'WARNING';
-  return upper && upper in ORDER ? (upper as DiagnosticLevel) : undefined;
+  return upper && isLevel(upper) && upper !== 'CRITICAL' ? upper : undefined;
 }
 
 /**

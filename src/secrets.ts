@@ -3,7 +3,7 @@
  * value under a name like `api_key` or `token`, and a value shaped like a credential whatever its
  * name (a W&B key pasted into `base_url`).
  */
-import { isPlainObject } from './loggers/utils.js';
+import { isPlainObject } from './values.js';
 
 const SECRET_NAME = /key|token|secret|passw(or)?d|authorization|credential/i;
 

@@ -8,8 +8,8 @@
  * every value twice.
  */
 import type { HistogramData } from '../events/events.js';
+import { INSTRUMENTATION_SCOPE } from '../events/events.js';
 import { fromOTelHistogramPoint } from '../events/media.js';
-import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import { STEP_GAUGE } from '../telemetry/training-run.js';
 import type { Attributes, OtlpMetric, ResourceItems } from './otlp-model.js';
 

@@ -24,9 +24,9 @@ import { type BaseLogger, LoggerRegistry } from '../loggers/base-logger.js';
 import { logExceptions, logExecutionTime, logFunctionCalls } from '../loggers/decorators.js';
 import { createLogger, customBackendNames } from '../loggers/multi-logger.js';
 import type { TelemetryLoggerOptions } from '../loggers/telemetry-logger.js';
-import { isPlainObject } from '../loggers/utils.js';
 import { LoggingCallback, loggingCallbackSettings } from '../trainer/callbacks.js';
 import { Trainer, type ValidationMetrics } from '../trainer/trainer.js';
+import { isPlainObject } from '../values.js';
 import { batchIndices, split, twoMoons } from './demo-data.js';
 import { type ForwardPass, type Gradients, TwoLayerNet } from './demo-model.js';
 

@@ -7,8 +7,8 @@
 import { inspect } from 'node:util';
 import type { z } from 'zod';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
-import { isPlainObject } from '../loggers/utils.js';
 import { looksLikeSecret, mask, maskSecretNames } from '../secrets.js';
+import { isPlainObject } from '../values.js';
 import { ConfigError, type ConfigProblem, formatProblem } from './errors.js';
 import {
   type BuiltinBackend,

@@ -17,6 +17,12 @@ import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 
+/**
+ * The instrumentation scope of everything a run records; metric exporters tell the run's own
+ * instruments from the app's by it.
+ */
+export const INSTRUMENTATION_SCOPE = 'jepa-loggers';
+
 export const EventName = {
   /** One `logMetrics` row: the step and every value as attributes. */
   metrics: 'jepa.metrics',

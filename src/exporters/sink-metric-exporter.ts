@@ -7,9 +7,8 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { Attr } from '../events/events.js';
+import { Attr, INSTRUMENTATION_SCOPE } from '../events/events.js';
 import { fromOTelHistogramPoint } from '../events/media.js';
-import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
 import type { StepTracker, TrainingSink } from './training-sink.js';
 
 /**

@@ -5,17 +5,18 @@
 import { parseSection } from '../config/logging-config.js';
 import type { SectionConfig } from '../config/schema.js';
 import { EventName } from '../events/events.js';
-import { type ConsoleLevel, ConsoleSink } from '../exporters/console/console-sink.js';
+import { ConsoleSink } from '../exporters/console/console-sink.js';
 import { runDirectory } from '../exporters/tensorboard/run-directory.js';
 import { TensorBoardSink } from '../exporters/tensorboard/tensorboard-sink.js';
+import type { Level } from '../levels.js';
 import type { LoggerConfig } from './base-logger.js';
 import type { BackendContext } from './telemetry-logger.js';
 
 /** The console sink of a `console` configuration section. */
 export function consoleSink(
   config: LoggerConfig,
-  context: Pick<BackendContext, 'env' | 'diagnostics'> & { readonly defaultLevel: ConsoleLevel },
-): { sink: ConsoleSink; section: SectionConfig<'console'>; level: ConsoleLevel } {
+  context: Pick<BackendContext, 'env' | 'diagnostics'> & { readonly defaultLevel: Level },
+): { sink: ConsoleSink; section: SectionConfig<'console'>; level: Level } {
   const section = parseSection('console', config, {
     env: context.env,
     diagnostics: context.diagnostics,

@@ -18,7 +18,7 @@
 import { z } from 'zod';
 import { levelSchema } from '../config/sections/common.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
-import { CONSOLE_LEVELS, type ConsoleLevel } from '../exporters/console/console-sink.js';
+import { isLevel, LEVELS, type Level } from '../levels.js';
 import type { LoggerConfig, Metrics } from './base-logger.js';
 import {
   LoggerWrapper,
@@ -51,11 +51,11 @@ type Stream = 'rows' | 'timings' | 'histograms' | 'images' | 'text';
 export class ConditionalLogger extends LoggerWrapper {
   readonly minStep: number;
   readonly maxFrequency: number;
-  readonly levelFilter: ConsoleLevel;
+  readonly levelFilter: Level;
   private readonly gates = new Map<Stream, FrequencyGate>();
   private latestStep = -1;
   /** The level of the row being logged: INFO unless `log` says otherwise. */
-  private callLevel: ConsoleLevel = 'INFO';
+  private callLevel: Level = 'INFO';
 
   /**
    * @param config `conditions: {min_step, max_frequency, level_filter}`, and `base_logger` or
@@ -80,10 +80,10 @@ export class ConditionalLogger extends LoggerWrapper {
   }
 
   /** Logs a row at `level` (`logMetrics` logs at INFO). */
-  log(level: ConsoleLevel, metrics: Metrics, step?: number): void {
-    if (!(level in CONSOLE_LEVELS)) {
+  log(level: Level, metrics: Metrics, step?: number): void {
+    if (!isLevel(level)) {
       throw new TypeError(
-        `ConditionalLogger.log: level '${level}' is not one of ${Object.keys(CONSOLE_LEVELS).join(', ')}`,
+        `ConditionalLogger.log: level '${level}' is not one of ${Object.keys(LEVELS).join(', ')}`,
       );
     }
     // Through logMetrics, so that middleware sees the row as it sees any other.
@@ -127,8 +127,8 @@ export class ConditionalLogger extends LoggerWrapper {
     return at;
   }
 
-  private admits(stream: Stream, step: number, level: ConsoleLevel): boolean {
-    if (CONSOLE_LEVELS[level] < CONSOLE_LEVELS[this.levelFilter]) return false;
+  private admits(stream: Stream, step: number, level: Level): boolean {
+    if (LEVELS[level] < LEVELS[this.levelFilter]) return false;
     if (step < this.minStep) return false;
     let gate = this.gates.get(stream);
     if (!gate) {

@@ -15,8 +15,8 @@ import { type AnyValue, type AnyValueMap, logs, SeverityNumber } from '@opentele
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { Attr } from '../events/events.js';
-import { INSTRUMENTATION_SCOPE } from '../telemetry/pipeline.js';
+import { Attr, INSTRUMENTATION_SCOPE } from '../events/events.js';
+import { isPlainObject } from '../values.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
   LoggerWrapper,
@@ -25,7 +25,7 @@ import {
   resolveBaseLogger,
   runOf,
 } from './logger-wrapper.js';
-import { flattenMetrics, isPlainObject } from './utils.js';
+import { flattenMetrics } from './utils.js';
 
 /** The event name of a structured record. */
 export const STRUCTURED_EVENT = 'jepa.structured';

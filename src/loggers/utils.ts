@@ -1,3 +1,5 @@
+import { isPlainObject } from '../values.js';
+
 /** A row of metrics as users pass it: numbers at the leaves, possibly nested. */
 export type MetricValue = number | boolean | bigint | string | null | undefined | MetricTree;
 export interface MetricTree {
@@ -60,10 +62,4 @@ export function addPrefix<T>(
     prefixed[`${prefix}${separator}${key}`] = value;
   }
   return prefixed;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }

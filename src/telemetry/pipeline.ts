@@ -14,7 +14,7 @@ import {
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import type { RecordOrigin } from '../events/events.js';
+import { INSTRUMENTATION_SCOPE, type RecordOrigin } from '../events/events.js';
 import {
   isReadingProcessor,
   type ReadingLogRecordProcessor,
@@ -23,7 +23,6 @@ import {
 import { globalLogsApi, markOwnProvider } from './app-providers.js';
 import { TrainingEventProcessor } from './event-processor.js';
 
-export const INSTRUMENTATION_SCOPE = 'jepa-loggers';
 export const MAX_ROW_ATTRIBUTES = 100_000;
 
 export interface TelemetryPipelineOptions {

@@ -24,10 +24,14 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { Attr, type ExceptionInfo, exceptionRecord } from '../events/events.js';
+import {
+  Attr,
+  type ExceptionInfo,
+  exceptionRecord,
+  INSTRUMENTATION_SCOPE,
+} from '../events/events.js';
 import { activeContext, withActiveContext } from './call-context.js';
 import { RunMeters } from './instruments.js';
-import { INSTRUMENTATION_SCOPE } from './pipeline.js';
 import type { TrainingRun } from './training-run.js';
 
 export const CALL_DURATION = 'jepa.call.duration';

@@ -19,6 +19,7 @@ import {
   EventName,
   histogramRecord,
   hparamsRecord,
+  INSTRUMENTATION_SCOPE,
   imageRecord,
   MetricsRecord,
   type RunStatus,
@@ -33,8 +34,8 @@ import {
 } from '../events/media.js';
 import type { RunIdentity } from '../events/run-identity.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
-import { isPlainObject } from '../loggers/utils.js';
 import { maskSecretNames } from '../secrets.js';
+import { isPlainObject } from '../values.js';
 import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
 import { activeContext } from './call-context.js';
 import { within } from './deadline.js';
@@ -45,7 +46,7 @@ import {
   type RecordValue,
   RunMeters,
 } from './instruments.js';
-import { INSTRUMENTATION_SCOPE, TelemetryPipeline } from './pipeline.js';
+import { TelemetryPipeline } from './pipeline.js';
 import { runResource } from './resource.js';
 
 export interface TrainingRunOptions {

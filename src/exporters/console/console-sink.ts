@@ -21,24 +21,17 @@ import {
   type RunEndEvent,
   type TextEvent,
 } from '../../events/events.js';
+import { LEVELS, type Level } from '../../levels.js';
 import { maskSecretNames } from '../../secrets.js';
 import type { TrainingSink } from '../training-sink.js';
 import { ProgressBar } from './progress-bar.js';
 import { compileFormat, type FormatRecord } from './python-format.js';
 
-export const CONSOLE_LEVELS = {
-  DEBUG: 10,
-  INFO: 20,
-  WARNING: 30,
-  ERROR: 40,
-  CRITICAL: 50,
-} as const;
-export type ConsoleLevel = keyof typeof CONSOLE_LEVELS;
 export const DEFAULT_CONSOLE_FORMAT = '%(asctime)s - %(levelname)s - %(message)s';
 
 export interface ConsoleSinkOptions {
   /** Lines below this level are not shown. Rows are INFO, failures ERROR. Default INFO. */
-  readonly level?: ConsoleLevel;
+  readonly level?: Level;
   /** A Python `logging` format string. Default `'%(asctime)s - %(levelname)s - %(message)s'`. */
   readonly format?: string;
   /** A Python `datefmt` for `%(asctime)s`. Default `'%Y-%m-%d %H:%M:%S,mmm'`. */
@@ -66,7 +59,7 @@ export class ConsoleSink implements TrainingSink {
   private bar: ProgressBar | undefined;
 
   constructor(options: ConsoleSinkOptions = {}) {
-    this.threshold = CONSOLE_LEVELS[options.level ?? 'INFO'];
+    this.threshold = LEVELS[options.level ?? 'INFO'];
     this.formatLine = compileFormat(options.format ?? DEFAULT_CONSOLE_FORMAT, options.dateFormat);
     this.stream = options.stream ?? process.stderr;
     this.name = options.name ?? 'jepa';
@@ -75,12 +68,10 @@ export class ConsoleSink implements TrainingSink {
   }
 
   /** The training event names shown at this level (the rest need not be produced at all). */
-  static eventsShownAt(level: ConsoleLevel): string[] | undefined {
-    const threshold = CONSOLE_LEVELS[level];
-    if (threshold <= CONSOLE_LEVELS.INFO) return undefined;
-    return threshold <= CONSOLE_LEVELS.ERROR
-      ? [EventName.runEnd, EventName.exception]
-      : [EventName.runEnd];
+  static eventsShownAt(level: Level): string[] | undefined {
+    const threshold = LEVELS[level];
+    if (threshold <= LEVELS.INFO) return undefined;
+    return threshold <= LEVELS.ERROR ? [EventName.runEnd, EventName.exception] : [EventName.runEnd];
   }
 
   writeMetrics(event: MetricsEvent): void {
@@ -179,8 +170,8 @@ export class ConsoleSink implements TrainingSink {
 
   async shutdown(): Promise<void> {}
 
-  private emit(level: ConsoleLevel, timeMs: number, message: string): void {
-    const levelno = CONSOLE_LEVELS[level];
+  private emit(level: Level, timeMs: number, message: string): void {
+    const levelno = LEVELS[level];
     if (levelno < this.threshold) return;
     const levelname = LEVEL_COLORS[level](this.paint)(level);
     const line = `${this.formatLine({ name: this.name, levelname, levelno, message, timeMs })}\n`;
@@ -207,7 +198,7 @@ export class ConsoleSink implements TrainingSink {
   }
 }
 
-const LEVEL_COLORS: Record<ConsoleLevel, (c: ChalkInstance) => (text: string) => string> = {
+const LEVEL_COLORS: Record<Level, (c: ChalkInstance) => (text: string) => string> = {
   DEBUG: (c) => c.gray,
   INFO: (c) => c.green,
   WARNING: (c) => c.yellow,

@@ -17,7 +17,7 @@ import { type MetricProducer, PeriodicExportingMetricReader } from '@opentelemet
 import { MAX_SECONDS, MIN_SECONDS } from '../../config/sections/common.js';
 import type { OtlpSection } from '../../config/sections/otlp.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
-import { INSTRUMENTATION_SCOPE } from '../../telemetry/pipeline.js';
+import { INSTRUMENTATION_SCOPE } from '../../events/events.js';
 import type { TelemetryBackend } from '../backend.js';
 import {
   CountedLogRecordExporter,
