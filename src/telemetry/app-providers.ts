@@ -14,6 +14,7 @@ import { createNoopMeter, type Meter, type MeterProvider, type Tracer } from '@o
 import {
   logs as apiLogs,
   type Logger,
+  type LogRecord,
   type LoggerProvider as LogsLoggerProvider,
 } from '@opentelemetry/api-logs';
 
@@ -104,6 +105,12 @@ interface Flushable {
   forceFlush?(): Promise<void>;
 }
 
+/**
+ * Events queued for the application's logger before they are handed over: enough for a loop
+ * that never yields to hand them over in batches, few enough to bound memory.
+ */
+const MAX_QUEUED_EVENTS = 256;
+
 /** The application's tracer, meter and logger for one instrumentation scope, as far as found. */
 export class AppProviders {
   tracer: Tracer | undefined;
@@ -114,6 +121,10 @@ export class AppProviders {
   /** False once every provider is known (given, found on the globals, or ours). */
   private searching = true;
   private meterBound = false;
+  /** Events for `logger`, in order, handed over on the next turn (see `emit`). */
+  private queue: LogRecord[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly handOverLater = () => this.handOver();
 
   /**
    * @param searchGlobals Look for registered providers (false when this run holds the globals).
@@ -132,11 +143,35 @@ export class AppProviders {
   }
 
   /**
-   * Flushes the application's tracer and logger providers, so that the run's spans and events
-   * are exported before the application shuts its SDK down (a `SimpleLogRecordProcessor` shuts
-   * its exporter down without waiting for exports still in flight). Never rejects.
+   * Queues a training event for the application's logger, which gets it on the next turn of the
+   * event loop (or at once when a batch is queued): what its SDK does per record (validating and
+   * copying every attribute, its processors) stays off the logging call, as our own exporters'
+   * work does. The record keeps the time and span context of the call.
+   */
+  emit(record: LogRecord): void {
+    if (!this.logger) return;
+    const queued = this.queue.push(record);
+    if (queued >= MAX_QUEUED_EVENTS) this.handOver();
+    else this.scheduled ??= setImmediate(this.handOverLater).unref();
+  }
+
+  /** Hands the queued events to the application's logger now. */
+  handOver(): void {
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    for (const record of batch) this.logger?.emit(record);
+  }
+
+  /**
+   * Hands the queued events over, and flushes the application's tracer and logger providers, so
+   * that the run's spans and events are exported before the application shuts its SDK down (a
+   * `SimpleLogRecordProcessor` shuts its exporter down without waiting for exports still in
+   * flight). Never rejects.
    */
   async forceFlush(): Promise<void> {
+    this.handOver();
     await Promise.all(this.flushed.map((provider) => provider.forceFlush?.().catch(() => {})));
   }
 

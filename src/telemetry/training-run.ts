@@ -262,6 +262,7 @@ export class TrainingRun {
       this.emit(runEndRecord(exitCode, end.status ?? (exitCode === 0 ? 'finished' : 'failed')));
     }
     this.pipeline.flushEventsSync();
+    this.app.handOver();
   }
 
   /** Sends everything recorded so far to every backend, and the application's providers. */
@@ -298,7 +299,9 @@ export class TrainingRun {
     this.app.refresh();
     const ours = this.pipeline.consumesEvent(record.eventName ?? '');
     if (ours) this.events.emit(record);
-    if (this.app.logger) this.app.logger.emit({ ...record, context: activeContext() });
+    if (this.app.logger) {
+      this.app.emit({ ...record, timestamp: Date.now(), context: activeContext() });
+    }
     return ours;
   }
 
@@ -321,8 +324,9 @@ export class TrainingRun {
     const record: LogRecord = { eventName: EventName.metrics, attributes };
     if (this.emitsRows && !direct) this.events.emit(record);
     if (appLogger) {
+      record.timestamp = Date.now();
       record.context = activeContext();
-      appLogger.emit(record);
+      this.app.emit(record);
     }
   }
 

@@ -119,6 +119,8 @@ describe('explicit providers', () => {
       }
       logger.logMetrics({ train: { loss: 1 / (i + 1) } }, i);
     }
+    // The app's logger gets them on the next turn of the event loop, or at a flush.
+    await logger.flush();
     expect(app.spans().map((span) => [span.name, span.events.map((e) => e.name)])).toEqual([
       ['step', []],
       ['step', ['exception']],
