@@ -3,14 +3,17 @@
  * its history rows (one JSON line each, as recorded), its summary, the run files and models it
  * names, and how it ended. Records are folded in order, as W&B's own reader does: config and
  * summary items update (or remove) key paths, every history record is one row. Record kinds an
- * upload does not replay (system metrics, console output, telemetry) are skipped. Decoding is
- * pure; `readRecordedRun` adds the file read.
+ * upload does not replay (telemetry, environment) are skipped; system metrics and console
+ * output become the lines W&B streams for them. Decoding is pure; `readRecordedRun` adds the file
+ * read.
  */
 import { readFileSync } from 'node:fs';
+import type { OutputStream } from './console-capture.js';
 import { JsonTree, type RecordItem } from './json-tree.js';
 import type { StagedArtifact } from './model-artifact.js';
 import { wandbRecordType } from './proto.js';
 import { type FramingDamage, unframeRecords, WandbFileFormatError } from './record-unframing.js';
+import { eventsLine, outputLine } from './streamed-lines.js';
 
 export interface RecordedRun {
   /** The run id (8 characters of [a-z0-9] for runs W&B or jepa-loggers made). */
@@ -37,6 +40,10 @@ export interface RecordedRun {
   readonly artifacts: readonly StagedArtifact[];
   /** The exit record's code; undefined when the run has none (it crashed, or is still running). */
   readonly exitCode?: number;
+  /** `wandb-events.jsonl` lines, one per stats record. */
+  readonly events: readonly string[];
+  /** `output.log` lines from the `output_raw` records. */
+  readonly output: readonly string[];
 }
 
 export interface ReadRun {
@@ -68,6 +75,8 @@ export function decodeRecordedRun(payloads: readonly Uint8Array[]): RecordedRun 
   const history: string[] = [];
   const files = new Set<string>();
   const artifacts: StagedArtifact[] = [];
+  const stats: StatsFields[] = [];
+  const output = new OutputLines();
   let exitCode: number | undefined;
   for (const [index, payload] of payloads.entries()) {
     let record: DecodedRecord;
@@ -94,12 +103,17 @@ export function decodeRecordedRun(payloads: readonly Uint8Array[]): RecordedRun 
       artifacts.push(stagedArtifact(record.artifact));
     } else if (record.exit) {
       exitCode = record.exit.exitCode ?? 0;
+    } else if (record.stats) {
+      stats.push(record.stats);
+    } else if (record.outputRaw) {
+      output.add(record.outputRaw);
     }
   }
   if (!run?.runId) {
     throw new WandbFileFormatError('it holds no run record, so there is no run to upload');
   }
   const start = run.startTime;
+  const startTimeMs = start ? millisOf(start) : undefined;
   return {
     id: run.runId,
     entity: run.entity || undefined,
@@ -110,14 +124,50 @@ export function decodeRecordedRun(payloads: readonly Uint8Array[]): RecordedRun 
     group: run.runGroup || undefined,
     jobType: run.jobType || undefined,
     host: run.host || undefined,
-    startTimeMs: start ? (start.seconds ?? 0) * 1000 + (start.nanos ?? 0) / 1e6 : undefined,
+    startTimeMs,
     config: config.toValue(),
     history,
     summaryJson: summary.toJson(),
     files: [...files],
     artifacts,
     exitCode,
+    events: stats.map((record) =>
+      eventsLine(
+        (record.item ?? []).map((item) => [item.key ?? '', item.valueJson ?? 'null'] as const),
+        millisOf(record.timestamp ?? {}),
+        startTimeMs ?? 0,
+      ),
+    ),
+    output: output.lines(),
   };
+}
+
+/** Console output records as `output.log` lines: text split at line ends, per stream. */
+class OutputLines {
+  private readonly done: string[] = [];
+  private readonly partial = new Map<OutputStream, { text: string; timeMs: number }>();
+
+  add(record: OutputRawFields): void {
+    // STDERR is 0, proto3's default, which the decoded record leaves out.
+    const stream: OutputStream = record.outputType === 1 ? 'stdout' : 'stderr';
+    const timeMs = millisOf(record.timestamp ?? {});
+    const pieces = ((this.partial.get(stream)?.text ?? '') + (record.line ?? '')).split('\n');
+    const last = pieces.pop()!;
+    for (const line of pieces) this.done.push(outputLine(stream, line, timeMs));
+    this.partial.set(stream, { text: last, timeMs });
+  }
+
+  lines(): string[] {
+    const unfinished = [...this.partial].filter(([, { text }]) => text !== '');
+    return [
+      ...this.done,
+      ...unfinished.map(([s, { text, timeMs }]) => outputLine(s, text, timeMs)),
+    ];
+  }
+}
+
+function millisOf(timestamp: TimestampFields): number {
+  return (timestamp.seconds ?? 0) * 1000 + (timestamp.nanos ?? 0) / 1e6;
 }
 
 function stagedArtifact(record: ArtifactFields): StagedArtifact {
@@ -146,6 +196,25 @@ interface DecodedRecord {
   readonly files?: { readonly files?: { readonly path?: string }[] };
   readonly artifact?: ArtifactFields;
   readonly exit?: { readonly exitCode?: number };
+  readonly stats?: StatsFields;
+  readonly outputRaw?: OutputRawFields;
+}
+
+interface TimestampFields {
+  readonly seconds?: number;
+  readonly nanos?: number;
+}
+
+interface StatsFields {
+  readonly timestamp?: TimestampFields;
+  readonly item?: { readonly key?: string; readonly valueJson?: string }[];
+}
+
+interface OutputRawFields {
+  /** 0 stderr, 1 stdout. */
+  readonly outputType?: number;
+  readonly timestamp?: TimestampFields;
+  readonly line?: string;
 }
 
 interface ItemsRecord {

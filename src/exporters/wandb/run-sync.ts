@@ -12,7 +12,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { FileStream, SUMMARY_FILE } from './file-stream.js';
+import { EVENTS_FILE, FileStream, LineQueue, OUTPUT_FILE, SUMMARY_FILE } from './file-stream.js';
 import { type Bucket, WandbGraphql } from './graphql.js';
 import { HistorySpool } from './history-spool.js';
 import type { RetryControl, RetryEvent, WandbHttp } from './http-client.js';
@@ -180,7 +180,10 @@ async function uploadRunFiles(
   return { uploaded, missing };
 }
 
-/** Sends history rows from `rowsBefore` on, the summary and the final request. */
+/**
+ * Sends history rows from `rowsBefore` on, the system metrics and console output (all of them:
+ * a repeated upload rewrites the same lines), the summary and the final request.
+ */
 async function streamHistory(
   run: RecordedRun,
   bucket: Bucket,
@@ -202,6 +205,7 @@ async function streamHistory(
       intervalMs: 0,
       heartbeatMs: 0,
       maxRequestBytes: options.maxRequestBytes,
+      lineFiles: { [EVENTS_FILE]: queueOf(run.events), [OUTPUT_FILE]: queueOf(run.output) },
       onRetry: options.onRetry,
     });
     const result = await stream.finish(
@@ -221,6 +225,12 @@ async function streamHistory(
     spool.close();
     rmSync(spoolDir, { recursive: true, force: true });
   }
+}
+
+function queueOf(lines: readonly string[]): LineQueue {
+  const queue = new LineQueue();
+  for (const line of lines) queue.append(line);
+  return queue;
 }
 
 /**

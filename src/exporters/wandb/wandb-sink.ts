@@ -50,8 +50,9 @@ import {
 import { RunConfig } from './run-config.js';
 import type { WandbRunInfo } from './run-info.js';
 import type { RunWriter } from './run-writer.js';
+import { eventsLine, outputLine } from './streamed-lines.js';
 import { RunSummary, type SummaryAggregate } from './summary.js';
-import { PREFIX, wandbSystemStats } from './system-stats.js';
+import { wandbSystemStats } from './system-stats.js';
 import { wandbJson } from './wandb-json.js';
 
 export interface WandbOnlineOptions {
@@ -145,13 +146,8 @@ export class WandbSink implements TrainingSink {
     if (this.closing) return;
     const stats = wandbSystemStats(event.values);
     this.writer.write(statsRecord(event.timeMs, stats));
-    if (!this.online) return;
-    const line: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(stats)) line[PREFIX + key] = value;
-    line._wandb = true;
-    line._timestamp = event.timeMs / 1000;
-    line._runtime = (event.timeMs - this.options.run.startTimeMs) / 1000;
-    this.online.addEvents(wandbJson(line));
+    const values = Object.entries(stats).map(([key, value]) => [key, wandbJson(value)] as const);
+    this.online?.addEvents(eventsLine(values, event.timeMs, this.options.run.startTimeMs));
   }
 
   writeMetrics(event: MetricsEvent): void {
@@ -297,16 +293,14 @@ export class WandbSink implements TrainingSink {
   }
 
   /**
-   * One line of console output: an `output_raw` record as W&B writes it (the sync streams it to
-   * `output.log`) and, online, the `output.log` line wandb-core's stream carries: the UTC time
-   * as `2024-05-01T12:00:00.123456` and the line, `ERROR ` before it for stderr.
+   * One line of console output: an `output_raw` record as W&B writes it (a sync streams it to
+   * `output.log`) and, online, its `output.log` line.
    */
   private writeOutput(stream: OutputStream, line: string, timeMs: number): void {
     if (this.writer.closed) return;
     this.writer.write(outputRawRecord(timeMs, stream, `${line}\n`));
     if (!this.online) return;
-    const time = new Date(timeMs).toISOString().replace('Z', '000');
-    const logged = `${stream === 'stderr' ? 'ERROR ' : ''}${time} ${line}`;
+    const logged = outputLine(stream, line, timeMs);
     this.online.addOutput(logged);
     this.outputLog?.write(`${logged}\n`);
   }
