@@ -1,3 +1,10 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import type { MetricsEvent } from '../../src/events/events.js';
@@ -116,5 +123,43 @@ describe('media', () => {
     expect(event.histogram.bucketCounts.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(event.histogram.min).toBe(Math.min(...values));
     expect(event.histogram.max).toBe(Math.max(...values));
+  });
+});
+
+// A garbage collection on demand, to compare heaps.
+setFlagsFromString('--expose-gc');
+
+describe('a new bad key in every row', () => {
+  it('keeps the warnings bounded and the heap flat over 40,000 rows', async () => {
+    const gc = runInNewContext('gc') as () => void;
+    const diagnostics = new CollectingDiagnostics();
+    // Instruments only: every row is read and checked, and nothing keeps the rows themselves.
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 3_600_000,
+    });
+    const logger = new TelemetryLogger(
+      {},
+      () => [{ name: 'metrics', runMetricReaders: [reader] }],
+      {
+        diagnostics,
+        settings: { handle_signals: false },
+      },
+    );
+    open.push(logger);
+    const rows = (from: number) => {
+      for (let i = from; i < from + 20_000; i++) {
+        logger.logMetrics({ ok: i, [`bad-${i}-${'x'.repeat(40)}`]: 'text' }, i);
+      }
+    };
+    rows(0);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    rows(20_000);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // 20,000 more remembered keys would take well over 2 MB.
+    expect(grown).toBeLessThan(1024 * 1024);
+    expect(diagnostics.at('WARNING')).toHaveLength(5);
   });
 });
