@@ -15,7 +15,12 @@ process.on('SIGTERM', () => {
 const { OtlpLogger } = await import(distIndex);
 
 const logger = new OtlpLogger(JSON.parse(section), {
-  settings: { run_name: 'otlp-faults', run_id: 'faults01', flush_timeout: 120, handle_signals: true },
+  settings: {
+    run_name: 'otlp-faults',
+    run_id: 'faults01',
+    flush_timeout: 120,
+    handle_signals: true,
+  },
 });
 const paceMs = Number(pace);
 const keys = Array.from({ length: Number(width) }, (_, i) => `train/value${i}`);
