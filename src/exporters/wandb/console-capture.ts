@@ -58,8 +58,11 @@ export class ConsoleCapture {
           ? Buffer.from(chunk).toString((encoding as BufferEncoding | undefined) ?? 'utf8')
           : '';
     const lines = (this.partial[name] + text).split('\n');
-    this.partial[name] = lines.pop()!;
-    for (const line of lines) this.hand(name, line.endsWith('\r') ? line.slice(0, -1) : line);
+    const partial = lines.pop()!;
+    // A progress bar redraws its line after `\r`: only the last drawing is kept (a `\r` at the
+    // very end may be the first half of a `\r\n`).
+    this.partial[name] = partial.slice(partial.lastIndexOf('\r', partial.length - 2) + 1);
+    for (const line of lines) this.hand(name, shown(line));
   }
 
   private hand(name: OutputStream, line: string): void {
@@ -70,6 +73,12 @@ export class ConsoleCapture {
       this.handing = false;
     }
   }
+}
+
+/** What a terminal shows of a line: the text after its last carriage return. */
+function shown(line: string): string {
+  const body = line.endsWith('\r') ? line.slice(0, -1) : line;
+  return body.slice(body.lastIndexOf('\r') + 1);
 }
 
 /**
