@@ -6,6 +6,7 @@
  */
 import type { GlobalConfig } from '../config/schema.js';
 import type { DiagnosticLogger } from '../diagnostics.js';
+import type { Environment } from '../environment.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
 import type { BackendContext } from '../loggers/telemetry-logger.js';
 import { BridgeRun, newTally, type Tally } from './bridge-run.js';
@@ -20,7 +21,7 @@ export interface BridgeOptions {
   readonly settings: GlobalConfig;
   readonly diagnostics: DiagnosticLogger;
   /** Environment the backends read their variables from. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /**
    * A run without requests for this long is closed (its process crashed, or pauses); its next
    * request reopens it with new backends. Default 30 min.

@@ -8,6 +8,7 @@ import { sectionSchemas } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
 import '../loggers/builtins.js';
+import type { Environment } from '../environment.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
 import { type BackendContext, isTelemetryLoggerClass } from '../loggers/telemetry-logger.js';
 import { Bridge } from './bridge.js';
@@ -24,7 +25,7 @@ export interface StartBridgeOptions extends Omit<BridgeServerOptions, 'diagnosti
   /** Default stderr. */
   readonly diagnostics?: DiagnosticLogger;
   /** Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
 }
 
 export interface RunningBridge {

@@ -13,6 +13,7 @@ import { CollectingDiagnostics } from '../diagnostics.js';
 import { missingApiKey, wandbApiKey, wandbMode } from '../exporters/wandb/wandb-backend.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
 import '../loggers/builtins.js';
+import type { Environment } from '../environment.js';
 
 export const VALIDATE_CONFIG_USAGE = `Usage: jepa-loggers validate-config [--strict] FILE
 
@@ -41,7 +42,7 @@ export interface ValidateConfigIo {
   readonly out?: Output;
   readonly err?: Output;
   /** Where environment variables (WANDB_API_KEY, NETRC, HOME, ...) are read. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
 }
 
 export function runValidateConfig(args: readonly string[], io: ValidateConfigIo = {}): number {
@@ -112,7 +113,7 @@ function parseOptions(args: readonly string[]) {
 }
 
 /** What the configuration lacks in this environment that createLogger would throw for. */
-function environmentProblems(config: LoggingConfig, env: NodeJS.ProcessEnv): ConfigProblem[] {
+function environmentProblems(config: LoggingConfig, env: Environment): ConfigProblem[] {
   const wandb = config.section('wandb');
   const online = config.backends.includes('wandb') && wandbMode(wandb.mode) === 'online';
   return online && !wandbApiKey(wandb, env) ? [{ ...missingApiKey(wandb), file: config.file }] : [];

@@ -6,6 +6,7 @@
  */
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Environment } from '../environment.js';
 import { WandbHttp } from '../exporters/wandb/http-client.js';
 import { findRunFiles, isOnlineRun, isSynced, markSynced } from '../exporters/wandb/local-runs.js';
 import { netrcPassword } from '../exporters/wandb/netrc.js';
@@ -48,7 +49,7 @@ export interface WandbSyncIo {
   readonly out?: Output;
   readonly err?: Output;
   /** Where WANDB_BASE_URL, WANDB_API_KEY, NETRC and HOME are read. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /** Largest file_stream request in bytes (default W&B's limit). */
   readonly maxRequestBytes?: number;
 }

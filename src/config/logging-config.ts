@@ -4,9 +4,9 @@
  * filled in. Wrong types and unknown backends are errors that list every problem; unknown keys are
  * warnings that suggest the nearest known key. camelCase spellings of keys (`logDir`) are accepted.
  */
-import { inspect } from 'node:util';
 import type { z } from 'zod';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import type { Environment } from '../environment.js';
 import { looksLikeSecret, mask, maskSecretNames } from '../secrets.js';
 import { isPlainObject } from '../values.js';
 import { ConfigError, type ConfigProblem, formatProblem } from './errors.js';
@@ -21,9 +21,12 @@ import type { KeyMeta } from './sections/common.js';
 import { closestMatch } from './suggest.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
 
+/** `util.inspect.custom`, by its registered name: the declarations then need no Node.js types. */
+const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 export interface LoggingConfigOptions {
   /** Where `env` keys are read from. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /** Receives the warnings (unknown keys). Default stderr. */
   readonly diagnostics?: DiagnosticLogger;
   /** Names of registered custom backends, whose sections are not checked. */
@@ -81,7 +84,7 @@ export class LoggingConfig {
   }
 
   /** What `console.log` and `util.inspect` show (a logger printed whole shows its config): masked. */
-  [inspect.custom](): Record<string, unknown> {
+  [inspectCustom](): Record<string, unknown> {
     return this.toDict();
   }
 
@@ -258,7 +261,7 @@ function checkObject(
 function withEnv(
   input: Record<string, unknown>,
   schema: AnySchema,
-  env: NodeJS.ProcessEnv,
+  env: Environment,
 ): Record<string, unknown> {
   const out = { ...input };
   for (const [key, field] of Object.entries(schema.shape)) {

@@ -2,8 +2,11 @@
  * YAML configuration files: parsed with line positions kept, so every problem can name its line.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, type Pair, parseDocument, type YAMLMap } from 'yaml';
+import type { Pair, YAMLMap } from 'yaml';
+import { lazyModule } from '../lazy-module.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
+
+const yaml = lazyModule<typeof import('yaml')>('yaml');
 
 /**
  * Bounds on what is parsed: a logging configuration is a few KB with a few dozen keys per mapping,
@@ -46,6 +49,7 @@ export function parseYaml(text: string, file = '<yaml>'): YamlSource {
       },
     ]);
   }
+  const { isMap, isSeq, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   // The parser's own duplicate-key check compares each key with every earlier one (quadratic:
   // 20,000 keys took 30 s); `indexMappings` finds duplicates with one lookup per key instead.
@@ -112,6 +116,7 @@ function indexMappings(
   root: unknown,
   lineAt: (offset: number) => number,
 ): { keys: Map<YAMLMap, Map<string, Pair>>; problems: ConfigProblem[] } {
+  const { isMap, isScalar, isSeq } = yaml();
   const keys = new Map<YAMLMap, Map<string, Pair>>();
   const problems: ConfigProblem[] = [];
   const lineOfNode = (node: unknown) => {

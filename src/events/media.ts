@@ -2,8 +2,10 @@
  * Pure conversions from what users pass to `logHistogram` / `logImage` into the data the events
  * carry: histogram buckets and PNG images.
  */
-import { PNG } from 'pngjs';
+import { lazyModule } from '../lazy-module.js';
 import type { EncodedImage, HistogramData } from './events.js';
+
+const pngjs = lazyModule<typeof import('pngjs')>('pngjs');
 
 /** An OTel SDK histogram point (`@opentelemetry/sdk-metrics` `Histogram`). */
 export interface OTelHistogramPoint {
@@ -300,6 +302,7 @@ function encodeRaw(image: RawImage, format: SingleFormat): EncodedImage {
     rgba[p * 4 + 3] = channels === 2 ? at(1) : channels === 4 ? at(3) : 255;
   }
   const colorType = channels === 1 ? 0 : channels === 2 ? 4 : channels === 3 ? 2 : 6;
+  const { PNG } = pngjs();
   const png = PNG.sync.write(Object.assign(new PNG({ width, height }), { data: rgba }), {
     colorType,
     inputColorType: 6,

@@ -3,6 +3,7 @@
  * process's place among the ranks.
  */
 import { createHash, randomInt } from 'node:crypto';
+import type { Environment } from '../environment.js';
 
 export interface RunIdentity {
   /** 8 characters of [a-z0-9], as W&B makes them; the same on every rank. */
@@ -32,7 +33,7 @@ export const DEFAULT_PROJECT = 'jepa';
  */
 export function resolveRunIdentity(
   options: RunIdentityOptions = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = process.env,
 ): RunIdentity {
   const id = options.id ?? env.JEPA_RUN_ID ?? env.WANDB_RUN_ID ?? launcherRunId(env) ?? newRunId();
   if (!RUN_ID_PATTERN.test(id)) {
@@ -54,7 +55,7 @@ export function newRunId(): string {
   return id;
 }
 
-function launcherRunId(env: NodeJS.ProcessEnv): string | undefined {
+function launcherRunId(env: Environment): string | undefined {
   const jobId = env.TORCHELASTIC_RUN_ID ?? env.SLURM_JOB_ID;
   if (!jobId) return undefined;
   const digest = createHash('sha256').update(jobId).digest();
@@ -63,7 +64,7 @@ function launcherRunId(env: NodeJS.ProcessEnv): string | undefined {
   return id;
 }
 
-function rankFrom(env: NodeJS.ProcessEnv, names: readonly string[], fallback: number): number {
+function rankFrom(env: Environment, names: readonly string[], fallback: number): number {
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;

@@ -11,6 +11,7 @@ import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
 import { type BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
 import './builtins.js';
+import type { Environment } from '../environment.js';
 import {
   type BackendContext,
   isTelemetryLoggerClass,
@@ -140,7 +141,7 @@ export function createLogger(
 function normalize(
   config: MultiLoggerConfig,
   options: TelemetryLoggerOptions,
-  env: NodeJS.ProcessEnv,
+  env: Environment,
 ): { specs: BackendSpec[]; settings: TelemetryLoggerOptions['settings'] } {
   let specs: BackendSpec[];
   let settings = options.settings;

@@ -38,6 +38,7 @@ import type { consoleSection } from '../config/sections/console.js';
 import type { tensorboardSection } from '../config/sections/tensorboard.js';
 import type { wandbSection } from '../config/sections/wandb.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import type { Environment } from '../environment.js';
 import { type RunIdentity, resolveRunIdentity } from '../events/run-identity.js';
 import { SinkEventExporter } from '../exporters/sink-event-exporter.js';
 import { SinkLifetime } from '../exporters/sink-lifetime.js';
@@ -55,7 +56,7 @@ export interface ExporterRunOptions {
   /** The run's project; default `JEPA_PROJECT`, `WANDB_PROJECT`, else "jepa". */
   readonly project?: string;
   /** Environment for the run's identity, ranks and `WANDB_*` variables. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /** Receives the exporter's warnings. Default stderr. */
   readonly diagnostics?: DiagnosticLogger;
 }

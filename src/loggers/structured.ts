@@ -12,10 +12,11 @@
  * read as the seed's form; any other as JSON Schema.
  */
 import { type AnyValue, type AnyValueMap, logs, SeverityNumber } from '@opentelemetry/api-logs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { Attr, INSTRUMENTATION_SCOPE } from '../events/events.js';
+import { lazyModule } from '../lazy-module.js';
 import { isPlainObject } from '../values.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
@@ -26,6 +27,9 @@ import {
   runOf,
 } from './logger-wrapper.js';
 import { flattenMetrics } from './utils.js';
+
+/** JSON Schema validation, loaded by the first StructuredLogger. */
+const ajvModule = lazyModule<typeof import('ajv')>('ajv');
 
 /** The event name of a structured record. */
 export const STRUCTURED_EVENT = 'jepa.structured';
@@ -105,6 +109,7 @@ export class StructuredLogger extends LoggerWrapper {
     }
     this.jsonSchema = isSeedSchema(schema) ? fromSeedSchema(schema) : schema;
     const diagnostics = this.logger;
+    const { Ajv } = ajvModule();
     const ajv = new Ajv({
       allErrors: true,
       logger: {

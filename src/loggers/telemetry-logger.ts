@@ -5,6 +5,7 @@
 import { LoggingConfig } from '../config/logging-config.js';
 import type { GlobalConfig } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import type { Environment } from '../environment.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import { type RunIdentity, resolveRunIdentity } from '../events/run-identity.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
@@ -23,7 +24,7 @@ export interface TelemetryLoggerOptions {
   /** Receives the logger's own warnings. Default stderr. */
   readonly diagnostics?: DiagnosticLogger;
   /** Environment for run identity, ranks and backend variables. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /** More OTel backends beside the logger's own: your exporters, or in-memory ones in tests. */
   readonly backends?: readonly TelemetryBackend[];
   /**
@@ -42,7 +43,7 @@ export interface BackendContext {
   readonly identity: RunIdentity;
   readonly settings: GlobalConfig;
   readonly diagnostics: DiagnosticLogger;
-  readonly env: NodeJS.ProcessEnv;
+  readonly env: Environment;
 }
 
 /** A logger class whose backend can share a run with others (see MultiLogger). */

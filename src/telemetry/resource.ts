@@ -5,7 +5,6 @@ import {
   type Resource,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { RunIdentity } from '../events/run-identity.js';
 
 /** Resource attributes of a run, beside the standard `service.*` ones. */
@@ -25,7 +24,9 @@ export const RunAttr = {
  */
 export function runResource(identity: RunIdentity): Resource {
   const run = resourceFromAttributes({
-    [ATTR_SERVICE_NAME]: identity.project,
+    // Spelled out: importing semantic-conventions here would load its ES module build beside the
+    // CommonJS one the SDK requires, a second copy of some thousand constants.
+    'service.name': identity.project,
     'service.instance.id': `${identity.id}-${identity.rank}`,
     [RunAttr.id]: identity.id,
     [RunAttr.name]: identity.name,

@@ -1,6 +1,15 @@
-import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { levelSchema, logFrequencySchema } from './common.js';
+
+/**
+ * Where console lines go: `process.stderr`, a file stream, anything with `write`. Structural, so
+ * that the package's declarations need no Node.js types.
+ */
+export interface TextStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
 
 export const consoleSection = z.object({
   level: levelSchema
@@ -15,8 +24,8 @@ export const consoleSection = z.object({
   stream: z
     .union([
       z.enum(['stderr', 'stdout']),
-      z.custom<Writable>(
-        (value) => typeof (value as Writable | null)?.write === 'function',
+      z.custom<TextStream>(
+        (value) => typeof (value as TextStream | null)?.write === 'function',
         'expected stderr, stdout or a writable stream',
       ),
     ])

@@ -2,14 +2,15 @@
  * Training events as console lines, formatted like Python's `logging` (the seed's console
  * options) and coloured with chalk when the stream is a terminal and `NO_COLOR` is not set.
  */
-import type { Writable } from 'node:stream';
 import {
   Chalk,
   type ChalkInstance,
   supportsColorStderr,
   supportsColor as supportsColorStdout,
 } from 'chalk';
+import type { TextStream } from '../../config/sections/console.js';
 import { escapeControls } from '../../diagnostics.js';
+import type { Environment } from '../../environment.js';
 import {
   EventName,
   type ExceptionEvent,
@@ -39,19 +40,19 @@ export interface ConsoleSinkOptions {
   /** Colour levels and keys when the stream supports it and `NO_COLOR` is unset. Default true. */
   readonly colored?: boolean;
   /** Where lines go. Default stderr, as Python's logging. */
-  readonly stream?: Writable;
+  readonly stream?: TextStream;
   /** `%(name)s`. Default `jepa`. */
   readonly name?: string;
   /** Digits after the point for non-integer values. Default 4. */
   readonly precision?: number;
   /** Environment to read `NO_COLOR` from. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
 }
 
 export class ConsoleSink implements TrainingSink {
   private readonly threshold: number;
   private readonly formatLine: (record: FormatRecord) => string;
-  private readonly stream: Writable;
+  private readonly stream: TextStream;
   private readonly paint: ChalkInstance;
   private readonly name: string;
   private readonly precision: number;
@@ -148,7 +149,7 @@ export class ConsoleSink implements TrainingSink {
 
   /** A bar for a loop of known length, on a terminal; piped output keeps plain lines. */
   writeProgress(event: ProgressEvent): void {
-    if ((this.stream as { isTTY?: boolean }).isTTY !== true) return;
+    if (this.stream.isTTY !== true) return;
     this.bar = new ProgressBar({ total: event.total, paint: this.paint.cyan });
   }
 
@@ -181,7 +182,7 @@ export class ConsoleSink implements TrainingSink {
 
   private get columns(): number {
     // A pseudo-terminal may report no size at all (0 columns).
-    return (this.stream as { columns?: number }).columns || 80;
+    return this.stream.columns || 80;
   }
 
   /** A key, tag or name as given by the training code: escaped, then coloured. */
@@ -219,7 +220,7 @@ export function formatValue(value: number, precision = 4): string {
   return value.toFixed(precision);
 }
 
-function colorLevel(options: ConsoleSinkOptions, stream: Writable): 0 | 1 | 2 | 3 {
+function colorLevel(options: ConsoleSinkOptions, stream: TextStream): 0 | 1 | 2 | 3 {
   const env = options.env ?? process.env;
   if (options.colored === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return 0;
   const forced = env.FORCE_COLOR;

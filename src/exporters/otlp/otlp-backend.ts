@@ -7,17 +7,13 @@
  */
 
 import type { MeterProvider } from '@opentelemetry/api';
-import { OTLPLogExporter as OTLPJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as OTLPProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { type MetricProducer, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { MAX_SECONDS, MIN_SECONDS } from '../../config/sections/common.js';
 import type { OtlpSection } from '../../config/sections/otlp.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
+import type { Environment } from '../../environment.js';
 import { INSTRUMENTATION_SCOPE } from '../../events/events.js';
+import { lazyModule } from '../../lazy-module.js';
 import type { TelemetryBackend } from '../backend.js';
 import {
   CountedLogRecordExporter,
@@ -29,6 +25,34 @@ import { lossMetricProducer } from './loss-metrics.js';
 import { OtlpLogRecordProcessor, OtlpSpanProcessor } from './processors.js';
 import { queueDropObserver } from './queue-drops.js';
 
+// The six exporters (and their transport and serializers), loaded when an otlp backend is made.
+const exporters = {
+  logs: {
+    json: lazyModule<typeof import('@opentelemetry/exporter-logs-otlp-http')>(
+      '@opentelemetry/exporter-logs-otlp-http',
+    ),
+    proto: lazyModule<typeof import('@opentelemetry/exporter-logs-otlp-proto')>(
+      '@opentelemetry/exporter-logs-otlp-proto',
+    ),
+  },
+  metrics: {
+    json: lazyModule<typeof import('@opentelemetry/exporter-metrics-otlp-http')>(
+      '@opentelemetry/exporter-metrics-otlp-http',
+    ),
+    proto: lazyModule<typeof import('@opentelemetry/exporter-metrics-otlp-proto')>(
+      '@opentelemetry/exporter-metrics-otlp-proto',
+    ),
+  },
+  traces: {
+    json: lazyModule<typeof import('@opentelemetry/exporter-trace-otlp-http')>(
+      '@opentelemetry/exporter-trace-otlp-http',
+    ),
+    proto: lazyModule<typeof import('@opentelemetry/exporter-trace-otlp-proto')>(
+      '@opentelemetry/exporter-trace-otlp-proto',
+    ),
+  },
+};
+
 /** Training curves in Grafana want fresher points than the OTel default of 60 s. */
 const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
 
@@ -37,10 +61,7 @@ const DEFAULT_EXPORT_INTERVAL_MS = 10_000;
  * outside it (Node would run a longer timer every millisecond), ignored with a warning, as the
  * OTel SDK ignores a variable it cannot use.
  */
-function intervalFromEnv(
-  env: NodeJS.ProcessEnv,
-  diagnostics: DiagnosticLogger,
-): number | undefined {
+function intervalFromEnv(env: Environment, diagnostics: DiagnosticLogger): number | undefined {
   const raw = env.OTEL_METRIC_EXPORT_INTERVAL;
   if (raw === undefined || raw === '') return undefined;
   const ms = Number(raw);
@@ -56,7 +77,7 @@ type Signal = 'traces' | 'metrics' | 'logs';
 type Protocol = 'http/protobuf' | 'http/json';
 
 /** True when the environment points OTLP somewhere (any signal), and the SDK is not disabled. */
-export function otlpConfiguredByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+export function otlpConfiguredByEnv(env: Environment = process.env): boolean {
   if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return false;
   return ['', 'TRACES_', 'METRICS_', 'LOGS_'].some((s) =>
     Boolean(env[`OTEL_EXPORTER_OTLP_${s}ENDPOINT`]),
@@ -65,7 +86,7 @@ export function otlpConfiguredByEnv(env: NodeJS.ProcessEnv = process.env): boole
 
 export interface OtlpBackendOptions {
   /** Where the `OTEL_*` variables are read. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /** Receives the loss reports. Default stderr. */
   readonly diagnostics?: DiagnosticLogger;
   /** Counts deliveries and losses; default a new one reporting to `diagnostics`. */
@@ -91,7 +112,7 @@ export function otlpBackend(
       return value ?? 'http/protobuf';
     throw new Error(`otlp: protocol '${value}' is not supported; use http/protobuf or http/json`);
   };
-  const json = (signal: Signal) => protocol(signal) === 'http/json';
+  const format = (signal: Signal) => (protocol(signal) === 'http/json' ? 'json' : 'proto');
 
   const diagnostics = options.diagnostics ?? stderrDiagnostics();
   const exportIntervalMillis = section.export_interval
@@ -109,30 +130,18 @@ export function otlpBackend(
     },
   };
 
+  const { OTLPMetricExporter } = exporters.metrics[format('metrics')]();
+  const { OTLPLogExporter } = exporters.logs[format('logs')]();
+  const { OTLPTraceExporter } = exporters.traces[format('traces')]();
   const metricReader = (metricProducers: MetricProducer[] = []) =>
     new PeriodicExportingMetricReader({
-      exporter: new CountedMetricExporter(
-        json('metrics')
-          ? new OTLPJsonMetricExporter(common('metrics'))
-          : new OTLPProtoMetricExporter(common('metrics')),
-        counting,
-      ),
+      exporter: new CountedMetricExporter(new OTLPMetricExporter(common('metrics')), counting),
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
       metricProducers,
     });
-  const logExporter = new CountedLogRecordExporter(
-    json('logs')
-      ? new OTLPJsonLogExporter(common('logs'))
-      : new OTLPProtoLogExporter(common('logs')),
-    counting,
-  );
-  const traceExporter = new CountedSpanExporter(
-    json('traces')
-      ? new OTLPJsonTraceExporter(common('traces'))
-      : new OTLPProtoTraceExporter(common('traces')),
-    counting,
-  );
+  const logExporter = new CountedLogRecordExporter(new OTLPLogExporter(common('logs')), counting);
+  const traceExporter = new CountedSpanExporter(new OTLPTraceExporter(common('traces')), counting);
   const queue = {
     maxQueueSize: section.max_queue_size,
     maxExportBatchSize: 512,

@@ -3,7 +3,10 @@
  * (the build copies them next to the compiled code).
  */
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { lazyModule } from '../../lazy-module.js';
+
+const protobufjs = lazyModule<typeof protobuf>('protobufjs');
 
 export interface TensorBoardTypes {
   readonly Event: protobuf.Type;
@@ -16,7 +19,7 @@ let types: TensorBoardTypes | undefined;
 /** Loads the definitions once, on first use. */
 export function tensorboardTypes(): TensorBoardTypes {
   if (!types) {
-    const root = protobuf.loadSync(
+    const root = protobufjs().loadSync(
       ['tensorboard.proto', 'hparams.proto'].map((name) =>
         fileURLToPath(new URL(name, import.meta.url)),
       ),

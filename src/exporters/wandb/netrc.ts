@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Environment } from '../../environment.js';
 
 /** The password netrc holds for `host`, if any. */
-export function netrcPassword(host: string, env: NodeJS.ProcessEnv): string | undefined {
+export function netrcPassword(host: string, env: Environment): string | undefined {
   const file = env.NETRC || join(env.HOME || homedir(), '.netrc');
   let text: string;
   try {

@@ -3,13 +3,16 @@
  * copies it next to the compiled code).
  */
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { lazyModule } from '../../lazy-module.js';
+
+const protobufjs = lazyModule<typeof protobuf>('protobufjs');
 
 let recordType: protobuf.Type | undefined;
 
 /** `wandb_internal.Record`, loaded once on first use. */
 export function wandbRecordType(): protobuf.Type {
-  recordType ??= protobuf
+  recordType ??= protobufjs()
     .loadSync(fileURLToPath(new URL('wandb_internal.proto', import.meta.url)))
     .lookupType('wandb_internal.Record');
   return recordType;

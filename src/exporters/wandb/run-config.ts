@@ -3,8 +3,10 @@
  * logged. W&B stores each top-level key as `{"value": v}` (UpsertBucket's `config` string and
  * `config.yaml`).
  */
-import { stringify } from 'yaml';
+import { lazyModule } from '../../lazy-module.js';
 import { wandbJson } from './wandb-json.js';
+
+const yaml = lazyModule<typeof import('yaml')>('yaml');
 
 export class RunConfig {
   private readonly values: Record<string, unknown> = {};
@@ -34,7 +36,7 @@ export class RunConfig {
 
   /** `config.yaml` as W&B uploads it with a run's files. */
   yaml(): string {
-    return stringify(wrapped(this.values));
+    return yaml().stringify(wrapped(this.values));
   }
 
   toJSON(): Readonly<Record<string, unknown>> {

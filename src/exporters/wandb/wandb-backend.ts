@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { ConfigError, type ConfigProblem } from '../../config/errors.js';
 import type { WandbSection } from '../../config/sections/wandb.js';
 import type { DiagnosticLogger } from '../../diagnostics.js';
+import type { Environment } from '../../environment.js';
 import type { RunIdentity } from '../../events/run-identity.js';
 import type { TelemetryBackend } from '../backend.js';
 import { stepAwareBackend } from '../step-aware-backend.js';
@@ -23,7 +24,7 @@ export type WandbMode = 'online' | 'offline' | 'disabled';
 
 export interface WandbBackendContext {
   readonly identity: RunIdentity;
-  readonly env: NodeJS.ProcessEnv;
+  readonly env: Environment;
   readonly diagnostics: DiagnosticLogger;
   /** How often instruments that are not the run's own are collected, in ms. */
   readonly exportIntervalMillis: number;
@@ -117,7 +118,7 @@ export function wandbSink(
  * The API key of an online run: `api_key` (which WANDB_API_KEY fills), else the one `wandb login`
  * saved in netrc for the server's host.
  */
-export function wandbApiKey(section: WandbSection, env: NodeJS.ProcessEnv): string | undefined {
+export function wandbApiKey(section: WandbSection, env: Environment): string | undefined {
   const baseUrl = section.base_url ?? DEFAULT_BASE_URL;
   return section.api_key ?? netrcPassword(new URL(baseUrl).hostname, env);
 }
