@@ -6,7 +6,7 @@
  *   npm run bench                    all suites
  *   npm run bench -- --quick         fewer rows and repeats: a sanity run
  *   npm run bench -- --only 1,3      some suites (1 call path, 2 TensorBoard, 3 W&B, 4 memory,
- *                                    5 training loop)
+ *                                    5 training loop, 6 import cost)
  *   npm run bench -- --markdown      the table as markdown as well (for BENCHMARKS.md)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { repoRoot, venvPython } from './repo.js';
 import { type Figure, markdownTable, textTable, verdictOf } from './report.js';
 import { callPathSuite } from './suites/call-path.js';
 import { memorySuite } from './suites/memory.js';
+import { startupSuite } from './suites/startup.js';
 import type { SuiteContext, SuiteResult } from './suites/suite.js';
 import { tensorboardSuite } from './suites/tensorboard.js';
 import { trainingLoopSuite } from './suites/training-loop.js';
@@ -31,6 +32,7 @@ const SUITES: Readonly<Record<number, (context: SuiteContext) => Promise<SuiteRe
   3: wandbSuite,
   4: memorySuite,
   5: trainingLoopSuite,
+  6: startupSuite,
 };
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ export interface Baseline {
 }
 
 export interface Figure {
-  /** The item: 1 call path, 2 TensorBoard, 3 W&B, 4 memory, 5 training loop. */
+  /** 1 call path, 2 TensorBoard, 3 W&B, 4 memory, 5 training loop, 6 import cost. */
   readonly section: number;
   /** A stable key for the JSON results. */
   readonly id: string;

@@ -1,0 +1,81 @@
+/**
+ * (6) What `import 'jepa-loggers'` costs a process that logs to the console only: the time from
+ * the process's start until a console logger exists, and the peak RSS, each in a fresh process,
+ * against a bare `node` measured the same way. Dependencies that only other backends use (PNG,
+ * protobuf, the OTLP exporters, JSON Schema, YAML) must not be loaded on the way.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Figure } from '../report.js';
+import { median } from '../stats.js';
+import type { SuiteContext, SuiteResult } from './suite.js';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+/** The issue's budget over bare node. */
+const TIME_BUDGET_NS = 100e6;
+const RSS_BUDGET = 30 * MiB;
+
+/** The compiled package entry, beside this suite in `.bench-dist/`. */
+const ENTRY = new URL('../../src/index.js', import.meta.url).href;
+
+/** Prints the time since the process started (ns) and its peak RSS (bytes) as JSON. */
+const REPORT =
+  'process.stdout.write(JSON.stringify({ ns: performance.now() * 1e6, ' +
+  'rss: process.resourceUsage().maxRSS * 1024 }));';
+
+const PROGRAMS = {
+  bare: REPORT,
+  console: [
+    `const { createLogger } = await import(${JSON.stringify(ENTRY)});`,
+    "const logger = createLogger({ backends: ['console'], console: { level: 'WARNING' } });",
+    REPORT,
+    'await logger.finish();',
+  ].join('\n'),
+};
+
+interface Sample {
+  readonly ns: number;
+  readonly rss: number;
+}
+
+async function sample(program: string): Promise<Sample> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', program]);
+  return JSON.parse(stdout) as Sample;
+}
+
+export async function startupSuite(context: SuiteContext): Promise<SuiteResult> {
+  const repeats = context.repeats * 3;
+  context.log(`startup: bare node and import + console logger, ${repeats} fresh processes each`);
+  const samples = { bare: [] as Sample[], console: [] as Sample[] };
+  // Interleaved, so that a change in the machine's load reaches both alike.
+  for (let i = 0; i < repeats; i++) {
+    samples.bare.push(await sample(PROGRAMS.bare));
+    samples.console.push(await sample(PROGRAMS.console));
+  }
+  const of = (key: keyof typeof samples, field: keyof Sample) => samples[key].map((s) => s[field]);
+  const bare = { ns: median(of('bare', 'ns')), rss: median(of('bare', 'rss')) };
+  const figures: Figure[] = [
+    {
+      section: 6,
+      id: 'startup.time',
+      label: "import 'jepa-loggers' + console logger, time from process start (budget: +100 ms)",
+      value: median(of('console', 'ns')),
+      unit: 'ns',
+      runs: of('console', 'ns'),
+      baseline: { label: 'bare node', value: bare.ns },
+      target: { on: 'value', op: '<=', limit: bare.ns + TIME_BUDGET_NS },
+    },
+    {
+      section: 6,
+      id: 'startup.rss',
+      label: "import 'jepa-loggers' + console logger, peak RSS (budget: +30 MiB)",
+      value: median(of('console', 'rss')),
+      unit: 'bytes',
+      runs: of('console', 'rss'),
+      baseline: { label: 'bare node', value: bare.rss },
+      target: { on: 'value', op: '<=', limit: bare.rss + RSS_BUDGET },
+    },
+  ];
+  return { figures, warnings: [], details: { samples } };
+}
