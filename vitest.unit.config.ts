@@ -1,0 +1,34 @@
+import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * Tests that need what `npm test` sets up first: the Python venv with the real readers
+ * (TensorBoard, wandb, the OTel SDK), the Collector and Prometheus, Chromium, npm installs of the
+ * packed package, or the built package in child processes (which they rebuild when stale).
+ */
+const NEEDS_SETUP = [
+  'test/package/**',
+  'test/collector/**',
+  'test/bridge/cli.test.ts',
+  'test/bridge/python-sdk.test.ts',
+  'test/cli/demo.test.ts',
+  'test/cli/help.test.ts',
+  'test/cli/wandb-sync.test.ts',
+  'test/exporters/tensorboard/{crc32c,event-encoder,event-file-writer,processes,record,tensorboard-sink}.test.ts',
+  'test/exporters/wandb/{offline,run-writer,system-and-console}.test.ts',
+  'test/loggers/{async-logger,conditional,multi-logger,tensorboard-logger,wandb-logger}.test.ts',
+  'test/reliability/{exit-paths,memory,otlp-receiver,shared-log-dir}.test.ts',
+  'test/telemetry/lifecycle.test.ts',
+];
+
+/** Slow for an inner loop: thousands of generated cases each. */
+const SLOW = ['test/reliability/*.property.test.ts'];
+
+/**
+ * The inner loop, `npm run test:unit`: everything else, with no Python, apt, Go or network
+ * (local fake servers aside). `npm test` runs the whole suite.
+ */
+export default mergeConfig(
+  base,
+  defineConfig({ test: { exclude: [...configDefaults.exclude, ...NEEDS_SETUP, ...SLOW] } }),
+);
