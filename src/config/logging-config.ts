@@ -227,12 +227,30 @@ export class LoggingConfig {
   }
 }
 
+/**
+ * Sections and settings a parse produced: they reach the backends as they are, so that one
+ * `createLogger` parses its configuration once.
+ */
+const valid = new WeakSet<object>();
+
+/** Whether `value` is a section or the settings of a parsed configuration, or `asValid` made it. */
+export function isValid(value: object): boolean {
+  return valid.has(value);
+}
+
+/** `value`, built from parsed sections and settings alone, marked valid as they are. */
+export function asValid<T extends object>(value: T): T {
+  valid.add(value);
+  return value;
+}
+
 /** Checks a section of a built-in backend given in code (a logger's constructor argument). */
 export function parseSection<B extends BuiltinBackend>(
   name: B,
   input: Readonly<Record<string, unknown>> = {},
   options: LoggingConfigOptions = {},
 ): SectionConfig<B> {
+  if (isValid(input)) return input as SectionConfig<B>;
   return LoggingConfig.fromDict({ backends: [], [name]: input }, options).section(name);
 }
 
@@ -244,7 +262,10 @@ function checkObject(
   problems: ConfigProblem[],
 ): Record<string, unknown> | undefined {
   const result = schema.safeParse(input);
-  if (result.success) return result.data as Record<string, unknown>;
+  if (result.success) {
+    valid.add(result.data as object);
+    return result.data as Record<string, unknown>;
+  }
   for (const issue of result.error.issues) {
     const issuePath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     const secret = isSecret(schema, String(issuePath[0]));

@@ -3,7 +3,7 @@
  * MultiLogger share one OTel provider set, so a row is recorded once and fanned out by OTel;
  * registered custom loggers are called beside it, each shielded from the others' failures.
  */
-import { LoggingConfig } from '../config/logging-config.js';
+import { asValid, LoggingConfig } from '../config/logging-config.js';
 import { sectionSchemas } from '../config/schema.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
@@ -160,7 +160,10 @@ function normalize(
     // Settings given in code win over the configuration's.
     const given =
       options.settings instanceof LoggingConfig ? options.settings.global : options.settings;
-    settings = { ...loaded.global, project: loaded.global.project ?? wandbProject, ...given };
+    const project = loaded.global.project ?? wandbProject;
+    settings = given
+      ? { ...loaded.global, project, ...given }
+      : asValid({ ...loaded.global, project });
   }
   if (!specs.some(([name]) => name === 'otlp') && otlpConfiguredByEnv(env))
     specs.push(['otlp', {}]);

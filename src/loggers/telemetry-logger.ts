@@ -2,7 +2,7 @@
  * The base of every logger that writes through OTel: it owns a `TrainingRun` whose providers its
  * backends share, and the process exit hooks that finish the run when the process ends early.
  */
-import { LoggingConfig } from '../config/logging-config.js';
+import { isValid, LoggingConfig } from '../config/logging-config.js';
 import type { GlobalConfig } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import type { Environment } from '../environment.js';
@@ -68,11 +68,13 @@ export class TelemetryLogger extends BaseLogger {
     const diagnostics = options.diagnostics ?? stderrDiagnostics();
     super(config, diagnostics);
     const env = options.env ?? process.env;
-    const settings = (
-      options.settings instanceof LoggingConfig
-        ? options.settings
-        : LoggingConfig.fromDict({ ...options.settings, backends: [] }, { env, diagnostics })
-    ).global;
+    const given = options.settings;
+    const settings =
+      given instanceof LoggingConfig
+        ? given.global
+        : given && isValid(given)
+          ? (given as GlobalConfig)
+          : LoggingConfig.fromDict({ ...given, backends: [] }, { env, diagnostics }).global;
     this.settings = settings;
     const identity = resolveRunIdentity(
       { id: settings.run_id, name: settings.run_name, project: settings.project },
