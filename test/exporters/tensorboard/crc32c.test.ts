@@ -24,7 +24,7 @@ describe.each(['native', 'pure'] as const)('crc32c, %s', (implementation) => {
     expect(crc32cImplementation()).toBe(implementation);
   });
 
-  it('matches the DESIGN.md vectors', () => {
+  it('matches the vectors of docs/architecture.md', () => {
     useCrc32c(implementation);
     expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
     expect(maskedCrc32c(Buffer.from('\x1a\x11CRC test, one two', 'latin1'))).toBe(0x5794d08a);
