@@ -1,5 +1,5 @@
 /**
- * jepa-loggers: training-run logging on OpenTelemetry. The seed's API (BaseLogger, LoggerRegistry,
+ * jepa-loggers: training-run logging on OpenTelemetry. The Python API (BaseLogger, LoggerRegistry,
  * Console/TensorBoard/W&B/Multi loggers, createLogger, metric utilities, middleware) over OTel
  * providers whose exporters are the console, TensorBoard, W&B and OTLP.
  *
@@ -8,13 +8,20 @@
 
 export { ConfigError, type ConfigProblem } from './config/errors.js';
 export { LoggingConfig, type LoggingConfigOptions, parseSection } from './config/logging-config.js';
-export { type BuiltinBackend, type SectionConfig, sectionSchemas } from './config/schema.js';
+export {
+  type BuiltinBackend,
+  type LoggingConfigInput,
+  type SectionConfig,
+  sectionSchemas,
+} from './config/schema.js';
+export type { TextStream } from './config/sections/console.js';
 export {
   CollectingDiagnostics,
   type DiagnosticLevel,
   type DiagnosticLogger,
   stderrDiagnostics,
 } from './diagnostics.js';
+export type { Environment } from './environment.js';
 export {
   Attr,
   decodeTrainingEvent,

@@ -1,5 +1,5 @@
 /**
- * LoggingConfig (the seed's `config.LoggingConfig`): a dict or a YAML file (its `logging:`
+ * LoggingConfig (the Python API's `config.LoggingConfig`): a dict or a YAML file (its `logging:`
  * section when there is one) checked against the schema, with defaults and environment variables
  * filled in. Wrong types and unknown backends are errors that list every problem; unknown keys are
  * warnings that suggest the nearest known key. camelCase spellings of keys (`logDir`) are accepted.
@@ -14,6 +14,7 @@ import {
   type BuiltinBackend,
   type GlobalConfig,
   globalSchema,
+  type LoggingConfigInput,
   type SectionConfig,
   sectionSchemas,
 } from './schema.js';
@@ -57,7 +58,10 @@ export class LoggingConfig {
     this.warnings = warnings;
   }
 
-  static fromDict(input: unknown, options: LoggingConfigOptions = {}): LoggingConfig {
+  static fromDict<Custom extends string = never>(
+    input: LoggingConfigInput<Custom>,
+    options: LoggingConfigOptions = {},
+  ): LoggingConfig {
     return LoggingConfig.parse(input, undefined, options);
   }
 
@@ -69,7 +73,7 @@ export class LoggingConfig {
   static load(config: unknown, options: LoggingConfigOptions = {}): LoggingConfig {
     if (config instanceof LoggingConfig) return config;
     if (typeof config === 'string') return LoggingConfig.fromYaml(config, options);
-    return LoggingConfig.fromDict(config ?? {}, options);
+    return LoggingConfig.parse(config ?? {}, undefined, options);
   }
 
   get backends(): readonly string[] {
@@ -251,7 +255,7 @@ export function parseSection<B extends BuiltinBackend>(
   options: LoggingConfigOptions = {},
 ): SectionConfig<B> {
   if (isValid(input)) return input as SectionConfig<B>;
-  return LoggingConfig.fromDict({ backends: [], [name]: input }, options).section(name);
+  return LoggingConfig.load({ backends: [], [name]: input }, options).section(name);
 }
 
 function checkObject(

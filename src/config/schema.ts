@@ -1,6 +1,6 @@
 /**
  * The configuration schema: global keys and one section per built-in backend. Keys are the
- * seed's (snake_case) so its YAML loads as is; docs/configuration.md is generated from here.
+ * Python API's (snake_case) so its YAML loads as is; docs/configuration.md is generated from here.
  */
 import { z } from 'zod';
 import { exportIntervalSchema, levelSchema, meta, seconds } from './sections/common.js';
@@ -8,6 +8,9 @@ import { consoleSection } from './sections/console.js';
 import { otlpSection } from './sections/otlp.js';
 import { tensorboardSection } from './sections/tensorboard.js';
 import { wandbSection } from './sections/wandb.js';
+
+/** W&B's own sampling interval, in seconds. */
+export const DEFAULT_SYSTEM_METRICS_INTERVAL_S = 15;
 
 export const globalSchema = z.object({
   level: levelSchema
@@ -80,7 +83,7 @@ export const globalSchema = z.object({
       "Sample host, process, Node runtime and GPU metrics (see docs/system-metrics.md). Default: on when the run has a wandb backend, whose users expect W&B's System panel filled, off otherwise, where nobody asked for them and they would add series to your Prometheus",
     ),
   system_metrics_interval: seconds()
-    .default(15)
+    .default(DEFAULT_SYSTEM_METRICS_INTERVAL_S)
     .describe('Seconds between samples of the system metrics (15, as W&B samples)'),
 });
 export type GlobalConfig = z.output<typeof globalSchema>;
@@ -93,4 +96,15 @@ export const sectionSchemas = {
   otlp: otlpSection,
 } as const;
 export type BuiltinBackend = keyof typeof sectionSchemas;
+
+/**
+ * A configuration written in code, typed from the schema: a misspelled key or a wrong-typed value
+ * is a compile error. `Custom` names the sections of registered custom backends
+ * (`LoggingConfigInput<'memory'>`), which are free-form. Dicts that are only known at run time
+ * (parsed JSON) go through `LoggingConfig.load`, and YAML files are checked at run time, with
+ * their line numbers.
+ */
+export type LoggingConfigInput<Custom extends string = never> = z.input<typeof globalSchema> & {
+  readonly [B in BuiltinBackend]?: z.input<(typeof sectionSchemas)[B]>;
+} & { readonly [C in NoInfer<Custom>]?: Readonly<Record<string, unknown>> };
 export type SectionConfig<B extends BuiltinBackend> = z.output<(typeof sectionSchemas)[B]>;

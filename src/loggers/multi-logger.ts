@@ -1,10 +1,10 @@
 /**
- * MultiLogger and createLogger (the seed's `multi_logger` module). The built-in backends of a
+ * MultiLogger and createLogger (the Python API's `multi_logger` module). The built-in backends of a
  * MultiLogger share one OTel provider set, so a row is recorded once and fanned out by OTel;
  * registered custom loggers are called beside it, each shielded from the others' failures.
  */
 import { asValid, LoggingConfig } from '../config/logging-config.js';
-import { sectionSchemas } from '../config/schema.js';
+import { type LoggingConfigInput, sectionSchemas } from '../config/schema.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
 import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
@@ -22,10 +22,13 @@ import {
 /** One backend of the list form: `['console', {level: 'INFO'}]`. */
 export type BackendSpec = readonly [name: string, config?: LoggerConfig];
 
-/** The list form, the dict form (`{backends: [...], console: {...}}`), or a LoggingConfig. */
-export type MultiLoggerConfig =
+/**
+ * The list form, the dict form (`{backends: [...], console: {...}}`, typed from the schema), or a
+ * LoggingConfig.
+ */
+export type MultiLoggerConfig<Custom extends string = never> =
   | readonly BackendSpec[]
-  | Readonly<Record<string, unknown>>
+  | LoggingConfigInput<Custom>
   | LoggingConfig;
 
 export class MultiLogger extends TelemetryLogger {
@@ -120,11 +123,12 @@ export class MultiLogger extends TelemetryLogger {
 }
 
 /**
- * A logger from a dict, a YAML file path (its `logging:` section) or a LoggingConfig (the seed's
+ * A logger from a dict, a YAML file path (its `logging:` section) or a LoggingConfig (the Python
+ * API's
  * `create_logger`). The otlp backend is added when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
  */
-export function createLogger(
-  config: MultiLoggerConfig | string,
+export function createLogger<Custom extends string = never>(
+  config: MultiLoggerConfig<Custom> | string,
   options: TelemetryLoggerOptions = {},
 ): MultiLogger {
   const env = options.env ?? process.env;

@@ -92,7 +92,7 @@ describe('unknown keys', () => {
 describe('unknown keys with control characters', () => {
   it('are warned about on one line, escaped', () => {
     const diagnostics = new CollectingDiagnostics();
-    LoggingConfig.fromDict({ 'x\nERROR - run finished\u001b[2J': 1 }, { env: {}, diagnostics });
+    LoggingConfig.load({ 'x\nERROR - run finished\u001b[2J': 1 }, { env: {}, diagnostics });
     expect(diagnostics.at('WARNING')).toEqual([
       'config: x\\nERROR - run finished\\x1b[2J: unknown key, ignored',
     ]);
@@ -174,7 +174,7 @@ describe('errors', () => {
   it('never repeats a value that looks like a secret, whatever the key', () => {
     const key = 'a1b2c3d4e5'.repeat(4);
     const error = problemsOf(() =>
-      LoggingConfig.fromDict(
+      LoggingConfig.load(
         {
           backends: ['wandb', key],
           wandb: { base_url: key, tags: `Bearer ${key}` },
@@ -201,7 +201,7 @@ describe('errors', () => {
 
   it('names a backend by its place in the list, other entries counted', () => {
     const error = problemsOf(() =>
-      LoggingConfig.fromDict({ backends: [1, 'console', 'console', 'tensorbord'] }, { env: {} }),
+      LoggingConfig.load({ backends: [1, 'console', 'console', 'tensorbord'] }, { env: {} }),
     );
     expect(error.problems.map((p) => p.path)).toEqual(['backends.0', 'backends.2', 'backends.3']);
   });
@@ -315,7 +315,8 @@ describe('environment and aliases', () => {
   });
 
   it('accepts camelCase spellings of keys', () => {
-    const config = LoggingConfig.fromDict(
+    // Run-time dicts (parsed JSON); the typed dict of `fromDict` has the snake_case keys.
+    const config = LoggingConfig.load(
       { logFrequency: 5, tensorboard: { logDir: 'x', flushSecs: 1 } },
       { env: {} },
     );

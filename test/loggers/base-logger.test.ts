@@ -129,7 +129,7 @@ describe('seed: Custom Logger Development', () => {
     expect(diagnostics.at('WARNING')).toEqual(['Failed to log metrics: 500']);
 
     received.length = 0;
-    const multi = createLogger(
+    const multi = createLogger<'custom_api'>(
       { backends: ['custom_api'], custom_api: { api_endpoint: url, api_key: 'token-456' } },
       { settings: { handle_signals: false } },
     );

@@ -154,7 +154,7 @@ describe('configurations as arbitrary dicts', () => {
     fc.assert(
       fc.property(anyValue, (value) => {
         const diagnostics = new CollectingDiagnostics();
-        check(() => LoggingConfig.fromDict(value, { env: {}, diagnostics }), diagnostics);
+        check(() => LoggingConfig.load(value, { env: {}, diagnostics }), diagnostics);
       }),
       { numRuns: 2000 },
     );

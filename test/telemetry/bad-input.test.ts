@@ -326,7 +326,7 @@ const cases: Record<string, Case> = {
   },
   'unknown config key': () => {
     const diagnostics = new CollectingDiagnostics();
-    LoggingConfig.fromDict({ levle: 'INFO' }, { env: {}, diagnostics });
+    LoggingConfig.load({ levle: 'INFO' }, { env: {}, diagnostics });
     expect(diagnostics.at('WARNING')).toEqual([
       expect.stringMatching(/levle: unknown key, ignored \(did you mean 'level'\?\)/),
     ]);
@@ -338,13 +338,13 @@ const cases: Record<string, Case> = {
   },
   'wrong config type': () => {
     expect(() =>
-      LoggingConfig.fromDict(
+      LoggingConfig.load(
         { flush_timeout: 'soon', tensorboard: { log_images: 'yes' } },
         { env: {} },
       ),
     ).toThrow(ConfigError);
     expect(() =>
-      LoggingConfig.fromDict(
+      LoggingConfig.load(
         { flush_timeout: 'soon', tensorboard: { log_images: 'yes' } },
         { env: {} },
       ),

@@ -13,6 +13,7 @@ import { inspect } from 'node:util';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { LoggingConfig } from '../../../src/config/logging-config.js';
+import type { LoggingConfigInput } from '../../../src/config/schema.js';
 import {
   logExceptions,
   logExecutionTime,
@@ -29,7 +30,7 @@ const { RUN_ROOT, GOOD_URL, BRIDGE_URL } = env;
 const { spans, logs, backend: capture } = keepingBackend();
 const pixels = { data: new Uint8Array(8 * 8 * 3).fill(9), width: 8, height: 8, channels: 3 };
 
-const config = {
+const config: LoggingConfigInput = {
   backends: ['console', 'tensorboard', 'wandb', 'otlp'],
   run_name: 'secrets',
   handle_signals: false,
@@ -45,7 +46,7 @@ const config = {
   otlp: {
     endpoint: BRIDGE_URL,
     export_interval: 0.5,
-    headers: { Authorization: `Bearer ${BRIDGE_TOKEN}`, 'x-team-token': OTLP_TOKEN },
+    headers: { Authorization: `Bearer ${BRIDGE_TOKEN}`, 'x-team-token': OTLP_TOKEN ?? '' },
   },
 };
 
