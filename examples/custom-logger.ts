@@ -16,7 +16,9 @@ class MemoryLogger extends BaseLogger {
   }
 }
 
-/** Keeps only the keys that contain one of the patterns (the seed's MetricFilterMiddleware). */
+/**
+ * Keeps only the keys that contain one of the patterns (the Python API's MetricFilterMiddleware).
+ */
 class MetricFilter extends LoggerMiddleware {
   constructor(private readonly patterns: readonly string[]) {
     super();

@@ -1,7 +1,7 @@
 /**
  * The library's own voice: warnings about bad input, failed exports and the like. It mirrors the
- * part of Python's `logging.Logger` the seed uses (`self.logger.warning(...)`), so custom loggers
- * ported from Python read the same.
+ * part of Python's `logging.Logger` the Python API uses (`self.logger.warning(...)`), so custom
+ * loggers ported from Python read the same.
  */
 import { isLevel, LEVELS, type Level } from './levels.js';
 

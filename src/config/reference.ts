@@ -38,7 +38,7 @@ export function configurationKeys(): string[] {
 export const CONFIGURATION_DOC_HEADER = `# Configuration reference
 
 Generated from the configuration schema by \`npm run docs\`; a test fails when this page and the
-schema disagree. Keys are the seed's (snake_case); in code, camelCase spellings (\`logDir\`) are
+schema disagree. Keys are the Python API's (snake_case); in code, camelCase spellings (\`logDir\`) are
 accepted too. A key's environment variable is read when the configuration does not set the key.
 Unknown keys are warned about with the nearest known key; wrong types are errors that list every
 problem with its file and line. Durations are in seconds, from ${MIN_SECONDS} to ${MAX_SECONDS} (a day): Node cannot

@@ -11,8 +11,9 @@ export type Metrics = Readonly<Record<string, unknown>>;
 export type LoggerConfig = Readonly<Record<string, unknown>>;
 
 /**
- * The contract every logger keeps (the seed's `BaseLogger`). Subclasses implement `logMetrics`;
- * media, hyperparameters and models are optional and do nothing unless a logger supports them.
+ * The contract every logger keeps (the Python API's `BaseLogger`). Subclasses implement
+ * `logMetrics`; media, hyperparameters and models are optional and do nothing unless a logger
+ * supports them.
  *
  * Middleware added with `addMiddleware` runs before any subclass's `logMetrics`, including one a
  * user writes: the constructor wraps the subclass's method, so ported Python loggers that override
@@ -20,7 +21,7 @@ export type LoggerConfig = Readonly<Record<string, unknown>>;
  */
 export abstract class BaseLogger {
   readonly config: LoggerConfig;
-  /** Where the logger reports its own problems (the seed's `self.logger`). */
+  /** Where the logger reports its own problems (the Python API's `self.logger`). */
   logger: DiagnosticLogger;
   private readonly middleware: LoggerMiddleware[] = [];
 
@@ -84,7 +85,7 @@ export abstract class BaseLogger {
 export type LoggerClass = new (config: LoggerConfig) => BaseLogger;
 
 /**
- * Logger types by name (the seed's `LoggerRegistry`). The built-in backends (`console`,
+ * Logger types by name (the Python API's `LoggerRegistry`). The built-in backends (`console`,
  * `tensorboard`, `wandb`, `otlp`) register themselves when `jepa-loggers` is imported.
  */
 export class LoggerRegistry {

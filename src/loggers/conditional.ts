@@ -1,6 +1,6 @@
 /**
- * ConditionalLogger (the seed's `conditional` module): passes on only the logging calls that meet
- * its `conditions`, in this order:
+ * ConditionalLogger (the Python API's `conditional` module): passes on only the logging calls that
+ * meet its `conditions`, in this order:
  * - `level_filter`: the call's level must be at least this (DEBUG < INFO < WARNING < ERROR <
  *   CRITICAL). `logMetrics` and the media calls are INFO; `log(level, metrics, step)` logs a row
  *   at another level. Default: the wrapped run's `level` setting, else INFO.

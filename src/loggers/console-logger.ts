@@ -10,8 +10,9 @@ import {
 } from './telemetry-logger.js';
 
 /**
- * Rows, media and the run's end as console lines (the seed's `ConsoleLogger`): `level`, a Python
- * logging `format` and `colored` as in the seed. An OTel log-record exporter underneath.
+ * Rows, media and the run's end as console lines (the Python API's `ConsoleLogger`): `level`, a
+ * Python logging `format` and `colored` as in the Python API. An OTel log-record exporter
+ * underneath.
  */
 export class ConsoleLogger extends TelemetryLogger {
   static createBackend(config: LoggerConfig, context: BackendContext): TelemetryBackend {

@@ -1,5 +1,6 @@
 /**
- * Logging decorators (the seed's `decorators` module): `logExecutionTime`, `logFunctionCalls` and
+ * Logging decorators (the Python API's `decorators` module): `logExecutionTime`, `logFunctionCalls`
+ * and
  * `logExceptions`. Each call of a decorated function is an OTel span, a child of the active span,
  * so a decorated training step contains its decorated forward and backward passes.
  *

@@ -4,7 +4,7 @@ import type { Metrics } from './base-logger.js';
 export type MiddlewareResult = readonly [Metrics, number | undefined] | null | undefined;
 
 /**
- * Sees every row before a logger writes it (the seed's `LoggerMiddleware`). `processMetrics`
+ * Sees every row before a logger writes it (the Python API's `LoggerMiddleware`). `processMetrics`
  * returns `[metrics, step]`, possibly changed, or `null` to drop the row.
  */
 export abstract class LoggerMiddleware {

@@ -1,15 +1,16 @@
 /**
- * StructuredLogger (the seed's `structured` module): records checked against a schema before
+ * StructuredLogger (the Python API's `structured` module): records checked against a schema before
  * anything is written. A valid record becomes one OTel log record (event `jepa.structured`, the
  * record as its body) and its numeric leaves a metrics row (`{metrics: {loss: 0.5}}` logs
  * `metrics/loss`); an invalid one throws an error that lists every violation, and nothing is
  * written.
  *
- * The schema is the seed's form, `{field: {type, required}}` with types `dict`, `list`, `str`,
+ * The schema is the Python API's form, `{field: {type, required}}` with types `dict`, `list`,
+ * `str`,
  * `int`, `float`, `number`, `bool` and `any` (or their JSON names), other keys of a field passed
  * on as JSON Schema keywords (`{type: 'float', minimum: 0}`); or any JSON Schema (draft-07 or
- * 2019-09 keywords, checked by Ajv). A schema whose every value is a field of the seed's form is
- * read as the seed's form; any other as JSON Schema.
+ * 2019-09 keywords, checked by Ajv). A schema whose every value is a field of the Python API's form
+ * is read as the Python API's form; any other as JSON Schema.
  */
 import { type AnyValue, type AnyValueMap, logs, SeverityNumber } from '@opentelemetry/api-logs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -51,7 +52,7 @@ const SEED_TYPES: Readonly<Record<string, string | undefined>> = {
   any: undefined,
 };
 
-/** A field of the seed's schema form. */
+/** A field of the Python API's schema form. */
 export interface SeedField {
   readonly type: keyof typeof SEED_TYPES;
   readonly required?: boolean;
@@ -88,7 +89,7 @@ const optionsSchema = z.object({
 });
 
 export class StructuredLogger extends LoggerWrapper {
-  /** The schema as JSON Schema (the seed's form translated). */
+  /** The schema as JSON Schema (the Python API's form translated). */
   readonly jsonSchema: JsonSchema;
   private readonly check: ValidateFunction;
 
@@ -162,7 +163,7 @@ export class StructuredLogger extends LoggerWrapper {
   }
 }
 
-/** True when every value is a field of the seed's form (`{type: 'dict', required: true}`). */
+/** True when every value is a field of the Python API's form (`{type: 'dict', required: true}`). */
 export function isSeedSchema(schema: JsonSchema): schema is Readonly<Record<string, SeedField>> {
   const fields = Object.values(schema);
   return (
@@ -173,7 +174,7 @@ export function isSeedSchema(schema: JsonSchema): schema is Readonly<Record<stri
   );
 }
 
-/** The seed's form as JSON Schema: an object with these properties, extra ones allowed. */
+/** The Python API's form as JSON Schema: an object with these properties, extra ones allowed. */
 export function fromSeedSchema(schema: Readonly<Record<string, SeedField>>): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];

@@ -9,7 +9,7 @@ import {
 } from './telemetry-logger.js';
 
 /**
- * Rows, histograms, images, text and hyperparameters as TensorBoard event files (the seed's
+ * Rows, histograms, images, text and hyperparameters as TensorBoard event files (the Python API's
  * `TensorBoardLogger`): `log_dir/<run name>/events.out.tfevents.*`, flushed every `flush_secs`,
  * at `finish()` and at exit. Hyperparameters are in the run's own file, for the hparams
  * dashboard. Rank 0 writes unless `all_ranks` is set (then each rank is a run, `<name>-rank<r>`).

@@ -7,7 +7,7 @@ export interface MetricTree {
 }
 
 /**
- * Formats numbers for display with `precision` digits after the point (the seed's
+ * Formats numbers for display with `precision` digits after the point (the Python API's
  * `format_metrics`): `formatMetrics({loss: 0.123456}, 4)` is `{loss: '0.1235'}`. Integers keep
  * their integer form (`{epoch: '3'}`); anything else is shown with `String`.
  */
@@ -26,7 +26,7 @@ export function formatMetrics(
 }
 
 /**
- * Flattens nested objects into one level, joining keys with `separator` (the seed's
+ * Flattens nested objects into one level, joining keys with `separator` (the Python API's
  * `flatten_metrics`): `{train: {loss: 0.5}}` becomes `{'train/loss': 0.5}`. Arrays and other
  * non-plain values are leaves.
  */
@@ -48,7 +48,8 @@ export function flattenMetrics(
 }
 
 /**
- * Prefixes every key (the seed's `add_prefix`): `addPrefix({loss: 0.5, acc: 0.9}, 'train')` is
+ * Prefixes every key (the Python API's `add_prefix`): `addPrefix({loss: 0.5, acc: 0.9}, 'train')`
+ * is
  * `{'train/loss': 0.5, 'train/acc': 0.9}`. An empty prefix leaves the keys as they are.
  */
 export function addPrefix<T>(

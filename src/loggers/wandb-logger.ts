@@ -9,9 +9,10 @@ import {
 } from './telemetry-logger.js';
 
 /**
- * Rows, media, hyperparameters and models as a Weights & Biases run (the seed's `WandbLogger`):
- * streamed to the server (`mode: 'online'`), written for `wandb sync` (`'offline'`), or nothing
- * (`'disabled'`). `WANDB_*` variables apply. An OTel log-record exporter underneath.
+ * Rows, media, hyperparameters and models as a Weights & Biases run (the Python API's
+ * `WandbLogger`): streamed to the server (`mode: 'online'`), written for `wandb sync`
+ * (`'offline'`), or nothing (`'disabled'`). `WANDB_*` variables apply. An OTel log-record exporter
+ * underneath.
  */
 export class WandbLogger extends TelemetryLogger {
   static createBackend(config: LoggerConfig, context: BackendContext): TelemetryBackend {

@@ -1,5 +1,5 @@
 /**
- * Trainer callbacks (the seed's `trainer.callbacks`): hooks a training loop calls, and
+ * Trainer callbacks (the Python API's `trainer.callbacks`): hooks a training loop calls, and
  * `LoggingCallback`, which logs a loop's progress through any logger. They work with this
  * package's `Trainer`, with TensorFlow.js `model.fit` (see `./tfjs.js`), and with any loop that
  * calls the hooks with a `TrainerState`.
@@ -43,7 +43,7 @@ export interface LoggingCallbackOptions<Model> {
   /** The model's weights by name, for the histograms. */
   readonly weights?: (model: Model) => Iterable<readonly [name: string, values: HistogramInput]>;
   /**
-   * Log gradient histograms (`gradients/<name>`) with the weight histograms (the seed's
+   * Log gradient histograms (`gradients/<name>`) with the weight histograms (the Python API's
    * `log_gradients`). Default false.
    */
   readonly logGradients?: boolean;
@@ -52,7 +52,7 @@ export interface LoggingCallbackOptions<Model> {
     outputs: StepOutputs,
   ) => Iterable<readonly [name: string, values: HistogramInput]> | undefined;
   /**
-   * Hand a checkpoint to `logger.logModel` every this many steps (0: never; the seed's
+   * Hand a checkpoint to `logger.logModel` every this many steps (0: never; the Python API's
    * `save_frequency` with `log_model`). Default 0.
    */
   readonly saveFrequency?: number;
@@ -63,7 +63,7 @@ export interface LoggingCallbackOptions<Model> {
 }
 
 /**
- * The LoggingCallback settings a logging configuration holds, in the seed's keys:
+ * The LoggingCallback settings a logging configuration holds, in the Python API's keys:
  * `log_frequency`, `save_frequency` (checkpoints, when `wandb.log_model` is on) and
  * `wandb.log_gradients`.
  */
@@ -81,14 +81,14 @@ export function loggingCallbackSettings(config: LoggingConfig): {
 }
 
 /**
- * Logs a training loop (the seed's `LoggingCallback(logger, log_frequency)`): every
+ * Logs a training loop (the Python API's `LoggingCallback(logger, log_frequency)`): every
  * `logFrequency`-th batch of an epoch, the numbers of the step's outputs as `train/<key>` with
  * `train/lr` and `train/epoch`; validation metrics as given; weight (and, with `logGradients`,
  * gradient) histograms every `histogramFrequency` steps; a checkpoint to `logModel` every
  * `saveFrequency` steps; all at `trainer.globalStep`. `loggingCallbackSettings(config)` reads
- * these from a logging configuration's seed keys. When the loop's length is
+ * these from a logging configuration's Python API keys. When the loop's length is
  * known, it is announced at the start (the console shows a progress bar on a terminal).
- * Subclass it to log differently, as the seed's `CustomLoggingCallback` does.
+ * Subclass it to log differently, as the Python API's `CustomLoggingCallback` does.
  */
 export class LoggingCallback<Model = unknown, Batch = unknown>
   implements TrainerCallback<Model, Batch>

@@ -1,4 +1,4 @@
-/** Trainer callbacks and a minimal training loop (the seed's `trainer` package). */
+/** Trainer callbacks and a minimal training loop (the Python API's `trainer` package). */
 export {
   announceLength,
   LoggingCallback,

@@ -1,6 +1,6 @@
 /**
  * A small trainer protocol for TypeScript training loops, and a minimal loop that keeps it. What
- * callbacks see of a loop (`TrainerState`) mirrors what the seed's callbacks read from its
+ * callbacks see of a loop (`TrainerState`) mirrors what the Python API's callbacks read from its
  * trainer: `trainer.globalStep` and `trainer.optimizer.paramGroups[0].lr`.
  */
 import type { TrainerCallback } from './callbacks.js';

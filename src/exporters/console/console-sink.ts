@@ -1,5 +1,5 @@
 /**
- * Training events as console lines, formatted like Python's `logging` (the seed's console
+ * Training events as console lines, formatted like Python's `logging` (the Python API's console
  * options) and coloured with chalk when the stream is a terminal and `NO_COLOR` is not set.
  */
 import {

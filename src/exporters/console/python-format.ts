@@ -1,6 +1,6 @@
 /**
  * Python `logging` format strings (`'%(asctime)s - %(levelname)s - %(message)s'`), compiled once
- * into a function, so the seed's console configuration works unchanged.
+ * into a function, so the Python API's console configuration works unchanged.
  */
 
 /** The fields of a Python `LogRecord` this formatter can fill. */

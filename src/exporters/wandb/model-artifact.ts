@@ -1,7 +1,8 @@
 /**
- * A model for W&B's artifact store (the seed's `log_model`): a file, a directory or bytes, copied
- * into a staging directory first (so that a checkpoint overwritten later cannot change what is
- * uploaded) and described by a manifest. The upload itself is the online run's or `wandb sync`'s.
+ * A model for W&B's artifact store (the Python API's `log_model`): a file, a directory or bytes,
+ * copied into a staging directory first (so that a checkpoint overwritten later cannot change what
+ * is uploaded) and described by a manifest. The upload itself is the online run's or `wandb
+ * sync`'s.
  */
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
