@@ -6,7 +6,8 @@
  *   npm run bench                    all suites
  *   npm run bench -- --quick         fewer rows and repeats: a sanity run
  *   npm run bench -- --only 1,3      some suites (1 call path, 2 TensorBoard, 3 W&B, 4 memory,
- *                                    5 training loop, 6 import cost)
+ *                                    5 training loop, 6 import cost,
+ *                                    7 system metrics)
  *   npm run bench -- --markdown      the table as markdown as well (for BENCHMARKS.md)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { callPathSuite } from './suites/call-path.js';
 import { memorySuite } from './suites/memory.js';
 import { startupSuite } from './suites/startup.js';
 import type { SuiteContext, SuiteResult } from './suites/suite.js';
+import { systemMetricsSuite } from './suites/system-metrics.js';
 import { tensorboardSuite } from './suites/tensorboard.js';
 import { trainingLoopSuite } from './suites/training-loop.js';
 import { wandbSuite } from './suites/wandb.js';
@@ -33,6 +35,7 @@ const SUITES: Readonly<Record<number, (context: SuiteContext) => Promise<SuiteRe
   4: memorySuite,
   5: trainingLoopSuite,
   6: startupSuite,
+  7: systemMetricsSuite,
 };
 
 async function main(): Promise<void> {
