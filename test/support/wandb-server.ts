@@ -436,6 +436,8 @@ export class FakeWandbServer {
           entity: { id: `entity-${entity}`, name: entity },
         },
         historyLineCount: run.history.length,
+        eventsLineCount: run.streamed.get('wandb-events.jsonl')?.length ?? 0,
+        logLineCount: run.streamed.get('output.log')?.length ?? 0,
       },
       inserted,
     };

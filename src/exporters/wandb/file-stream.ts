@@ -32,6 +32,7 @@ export class LineQueue {
     this.pending.push(line);
   }
 }
+
 /** W&B's limit is about 10 MiB; the margin covers the envelope. */
 export const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024 - 64 * 1024;
 

@@ -10,7 +10,7 @@ const GRAPHQL_ATTEMPTS = 20;
 
 const UPSERT_BUCKET = `mutation UpsertBucket($name: String, $project: String, $entity: String, $groupName: String, $displayName: String, $notes: String, $config: JSONString, $host: String, $jobType: String, $tags: [String!]) {
   upsertBucket(input: {name: $name, groupName: $groupName, modelName: $project, entityName: $entity, displayName: $displayName, notes: $notes, config: $config, host: $host, jobType: $jobType, tags: $tags}) {
-    bucket { id name displayName project { id name entity { id name } } historyLineCount }
+    bucket { id name displayName project { id name entity { id name } } historyLineCount eventsLineCount logLineCount }
     inserted
   }
 }`;
@@ -69,6 +69,9 @@ export interface Bucket {
   readonly entity: string;
   readonly project: string;
   readonly historyLineCount: number;
+  /** Lines of `wandb-events.jsonl` and `output.log` the server has: where a continued run appends. */
+  readonly eventsLineCount: number;
+  readonly logLineCount: number;
   readonly inserted: boolean;
 }
 
@@ -104,6 +107,8 @@ export class WandbGraphql {
           name: string;
           project: { name: string; entity: { name: string } };
           historyLineCount?: number | null;
+          eventsLineCount?: number | null;
+          logLineCount?: number | null;
         };
         inserted?: boolean | null;
       };
@@ -115,6 +120,8 @@ export class WandbGraphql {
       project: bucket.project.name,
       entity: bucket.project.entity.name,
       historyLineCount: bucket.historyLineCount ?? 0,
+      eventsLineCount: bucket.eventsLineCount ?? 0,
+      logLineCount: bucket.logLineCount ?? 0,
       inserted: inserted ?? true,
     };
   }

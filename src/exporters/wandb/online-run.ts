@@ -146,6 +146,11 @@ export class OnlineRun {
       );
       this.checkResume(bucket);
       this.onRecovered('UpsertBucket');
+      if (!bucket.inserted) {
+        // A continued run's system metrics and console output go after what the server has.
+        this.events.offset = bucket.eventsLineCount;
+        this.output.offset = bucket.logLineCount;
+      }
       this.stream = new FileStream({
         http: this.options.http,
         path: `/files/${[bucket.entity, bucket.project, bucket.name].map(encodeURIComponent).join('/')}/file_stream`,

@@ -133,6 +133,48 @@ describe('W&B online: system metrics and console output', () => {
   });
 });
 
+describe('W&B online, a continued run', () => {
+  it("appends its system metrics and console output after the server's lines", async () => {
+    const server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
+    try {
+      const session = async (text: string) => {
+        const logger = new WandbLogger(
+          {
+            project: 'system',
+            entity: 'my-team',
+            id: 'resumed1',
+            mode: 'online',
+            resume: 'allow',
+            dir: tempDir('wandb-resumed'),
+          },
+          {
+            env: { WANDB_API_KEY: TEST_API_KEY, WANDB_BASE_URL: server.url },
+            diagnostics: new CollectingDiagnostics(),
+            settings: { handle_signals: false, system_metrics_interval: 0.1 },
+          },
+        );
+        logger.logMetrics({ loss: 1 });
+        process.stdout.write(`${text}\n`);
+        await sleep(350);
+        await logger.finish();
+      };
+      await session('first session');
+      const run = server.run('my-team', 'system', 'resumed1')!;
+      const eventsBefore = lines(run, 'wandb-events.jsonl').length;
+      expect(eventsBefore).toBeGreaterThan(0);
+      await session('second session');
+      expect(lines(run, 'output.log').map((line) => line.replace(/^\S+ /, ''))).toEqual([
+        'first session',
+        'second session',
+      ]);
+      expect(lines(run, 'wandb-events.jsonl').length).toBeGreaterThan(eventsBefore);
+      expect(lines(run, 'wandb-events.jsonl')).not.toContain(undefined);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
+
 describe('W&B offline: stats and output records, uploaded by the real wandb sync', () => {
   let server: FakeWandbServer;
   let dir: string;
