@@ -14,14 +14,13 @@ export {
   type SectionConfig,
   sectionSchemas,
 } from './config/schema.js';
-export type { TextStream } from './config/sections/console.js';
 export {
   CollectingDiagnostics,
   type DiagnosticLevel,
   type DiagnosticLogger,
   stderrDiagnostics,
 } from './diagnostics.js';
-export type { Environment } from './environment.js';
+export type { Environment, TextStream } from './environment.js';
 export {
   Attr,
   decodeTrainingEvent,

@@ -1,15 +1,6 @@
 import { z } from 'zod';
+import type { TextStream } from '../../environment.js';
 import { levelSchema, logFrequencySchema } from './common.js';
-
-/**
- * Where console lines go: `process.stderr`, a file stream, anything with `write`. Structural, so
- * that the package's declarations need no Node.js types.
- */
-export interface TextStream {
-  write(text: string): unknown;
-  readonly isTTY?: boolean;
-  readonly columns?: number;
-}
 
 export const consoleSection = z.object({
   level: levelSchema

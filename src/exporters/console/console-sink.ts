@@ -8,9 +8,8 @@ import {
   supportsColorStderr,
   supportsColor as supportsColorStdout,
 } from 'chalk';
-import type { TextStream } from '../../config/sections/console.js';
 import { escapeControls } from '../../diagnostics.js';
-import type { Environment } from '../../environment.js';
+import type { Environment, TextStream } from '../../environment.js';
 import {
   EventName,
   type ExceptionEvent,
