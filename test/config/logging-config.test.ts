@@ -222,6 +222,7 @@ describe('errors', () => {
 const DURATIONS = [
   'export_interval',
   'flush_timeout',
+  'system_metrics_interval',
   'tensorboard.flush_secs',
   'wandb.stream_interval',
   'wandb.heartbeat_interval',

@@ -102,7 +102,7 @@ export class WandbSink implements TrainingSink {
   private readonly staging = new Set<Promise<unknown>>();
   private readonly console: ConsoleCapture | undefined;
   /** Online: `files/output.log`, uploaded with the run files (a sync makes its own offline). */
-  private readonly outputLog: WriteStream | undefined;
+  private outputLog: WriteStream | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WandbSinkOptions) {
@@ -130,7 +130,17 @@ export class WandbSink implements TrainingSink {
       });
     }
     if (options.captureConsole) {
-      if (online) this.outputLog = createWriteStream(join(writer.filesDir, OUTPUT_FILE));
+      if (online) {
+        const path = join(writer.filesDir, OUTPUT_FILE);
+        this.outputLog = createWriteStream(path).on('error', (error) => {
+          // A full or read-only disk: the lines still reach the server and the .wandb file.
+          this.outputLog = undefined;
+          this.warner.warn(
+            'output-log',
+            `W&B: writing ${path} failed: ${error.message}; console output is still streamed`,
+          );
+        });
+      }
       this.console = new ConsoleCapture(
         (stream, line, timeMs) => this.writeOutput(stream, line, timeMs),
         options.captureConsole.mask,
@@ -279,7 +289,10 @@ export class WandbSink implements TrainingSink {
     this.writer.write(finalRecord());
     this.writer.close();
     const outputLog = this.outputLog;
-    if (outputLog) await new Promise<void>((resolve) => outputLog.end(() => resolve()));
+    if (outputLog) {
+      // A write that fails while it ends calls back with 'error', not 'finish'.
+      await new Promise<void>((resolve) => outputLog.once('error', () => resolve()).end(resolve));
+    }
     if (this.dropped > 0) {
       this.options.diagnostics.warning(
         `W&B: ${this.dropped} writes were dropped because their step was below the run's current step`,
