@@ -9,7 +9,6 @@
  * says what to install; CommonJS `require()` works; every `exports` subpath resolves for Node and
  * for the compiler and is the one the README lists.
  */
-import { execFile } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -21,15 +20,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script of the test setup, without declarations
 import { nodeBinary } from '../../scripts/node-binaries.mjs';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { tempDir } from '../exporters/wandb/temp-dirs.js';
 import { repoRoot, requireDist } from '../support/dist.js';
+import { type Run, run } from '../support/scratch-project.js';
 
-const execFileAsync = promisify(execFile);
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   name: string;
   engines: { node: string };
@@ -78,32 +76,6 @@ function installedSize(dir: string): { bytes: number; packages: number; names: n
   };
   walk(dir, true);
   return { bytes, packages, names: names.size };
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `file args` in `cwd`; resolves with its exit code and output, whatever the code. */
-async function run(file: string, args: readonly string[], cwd: string): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileAsync(file, args, {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 240_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string; message: string };
-    return {
-      code: typeof failed.code === 'number' ? failed.code : -1,
-      stdout: failed.stdout ?? '',
-      stderr: failed.stderr ?? failed.message,
-    };
-  }
 }
 
 /** The README's quickstart: the first TypeScript block under "## Quickstart". */
