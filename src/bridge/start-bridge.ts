@@ -3,7 +3,7 @@
  * `backends` list and their sections, as in any jepa-loggers config) and the global settings they
  * read, served over OTLP/HTTP.
  */
-import { LoggingConfig } from '../config/logging-config.js';
+import { asValid, LoggingConfig } from '../config/logging-config.js';
 import { sectionSchemas } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
@@ -96,10 +96,18 @@ export function backendFactory(
         `bridge: backend '${name}' is not an OTel backend (no static createBackend); the bridge cannot feed it`,
       );
     }
-    return { name, loggerClass };
+    return { name, loggerClass, section: runSection(config, name) };
   });
   return (context) =>
-    classes.map(({ name, loggerClass }) =>
-      loggerClass.createBackend(config.section(name), context),
-    );
+    classes.map(({ loggerClass, section }) => loggerClass.createBackend(section, context));
+}
+
+/**
+ * A backend's section for the runs the bridge feeds. W&B copies no console output: the bridge is
+ * a server, and what it prints is no run's (its runs' console lines stay in their own processes).
+ */
+function runSection(config: LoggingConfig, name: string): Readonly<Record<string, unknown>> {
+  const section = config.section(name);
+  if (name !== 'wandb') return section;
+  return asValid({ ...section, console: 'off', capture_output: false });
 }

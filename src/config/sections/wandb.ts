@@ -81,7 +81,13 @@ export const wandbSection = z.object({
     .enum(['wrap', 'off'])
     .default('wrap')
     .describe(
-      "The process's console output in W&B's Logs tab (output.log), as W&B's own client captures it: wrap copies every line printed to stdout and stderr, the API key masked; off captures nothing",
+      "Console output in W&B's Logs tab (output.log): wrap copies the lines the console backend prints (and, with capture_output, all the process prints), the API key masked; off copies nothing",
+    ),
+  capture_output: z
+    .boolean()
+    .default(false)
+    .describe(
+      "With console: wrap, copy every line the process prints to stdout and stderr (console.log, libraries), as W&B's own client does, not only the console backend's",
     ),
   all_ranks: allRanksSchema.describe(
     'Write from every rank, not only rank 0: each rank is its own run, grouped by the run id',

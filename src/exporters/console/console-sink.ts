@@ -8,6 +8,7 @@ import {
   supportsColorStderr,
   supportsColor as supportsColorStdout,
 } from 'chalk';
+import { publishPrintedLine } from '../../console-lines.js';
 import { escapeControls } from '../../diagnostics.js';
 import type { Environment, TextStream } from '../../environment.js';
 import {
@@ -177,6 +178,7 @@ export class ConsoleSink implements TrainingSink {
     const line = `${this.formatLine({ name: this.name, levelname, levelno, message, timeMs })}\n`;
     // On a terminal the bar is the last line: clear it, write the line, draw it again below.
     this.stream.write(this.bar ? `\r\u001b[2K${line}${this.bar.render(this.columns)}` : line);
+    publishPrintedLine({ text: line, stream: this.stream });
   }
 
   private get columns(): number {

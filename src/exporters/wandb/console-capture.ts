@@ -1,9 +1,11 @@
 /**
- * The process's console output for W&B's Logs tab, captured as W&B's own client captures it
- * (`console: wrap`): `process.stdout.write` and `process.stderr.write` are wrapped, so whatever is
- * printed, by our console backend, `console.log` or a library, is also handed over line by line.
- * What is printed is untouched and printed first; the API key is masked in the copy.
+ * Console output for W&B's Logs tab, handed over line by line: what our console backend prints
+ * and, with `wholeProcess` (W&B's own `console: wrap`), everything the process prints:
+ * `process.stdout.write` and `process.stderr.write` are wrapped, so `console.log` and libraries
+ * are copied too. What is printed is untouched and printed first; the API key is masked in the
+ * copy.
  */
+import { onPrintedLine } from '../../console-lines.js';
 import { MASK } from '../../secrets.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -20,11 +22,21 @@ export class ConsoleCapture {
     private readonly onLine: OnOutputLine,
     /** Masks what must not be copied (see `maskingOf`). */
     private readonly mask: (line: string) => string = (line) => line,
+    /** Copies everything the process prints, not only our console backend's lines. */
+    wholeProcess = false,
   ) {
-    for (const name of ['stdout', 'stderr'] as const) this.wrap(name);
+    this.restores.push(
+      onPrintedLine(({ text, stream }) => {
+        // Printed to a wrapped stream: the wrapper copies it.
+        if (wholeProcess && (stream === process.stdout || stream === process.stderr)) return;
+        const name = stream === process.stderr ? 'stderr' : 'stdout';
+        for (const line of text.split('\n').slice(0, -1)) this.hand(name, shown(line));
+      }),
+    );
+    if (wholeProcess) for (const name of ['stdout', 'stderr'] as const) this.wrap(name);
   }
 
-  /** Hands over an unfinished last line and unwraps the streams. */
+  /** Hands over an unfinished last line and stops copying. */
   stop(): void {
     for (const restore of this.restores.splice(0)) restore();
     for (const name of ['stdout', 'stderr'] as const) {

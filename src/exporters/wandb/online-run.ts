@@ -5,10 +5,10 @@
  * request sent, all within the finish timeout. Everything here runs on timers and promises, never
  * on the caller's path; failures are reported to the diagnostics, once, without the API key.
  */
-import { readFile, statfs } from 'node:fs/promises';
-import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiagnosticLogger } from '../../diagnostics.js';
+import { runMetadata } from '../../wandb/client-info.js';
 import { EVENTS_FILE, FileStream, LineQueue, OUTPUT_FILE, SUMMARY_FILE } from './file-stream.js';
 import { type Bucket, WandbGraphql } from './graphql.js';
 import type { HistorySpool } from './history-spool.js';
@@ -246,22 +246,7 @@ export class OnlineRun {
     try {
       writer.writeFile('config.yaml', config.yaml());
       writer.writeFile(SUMMARY_FILE, this.options.summaryJson());
-      writer.writeFile(
-        'wandb-metadata.json',
-        JSON.stringify(
-          {
-            host: run.host,
-            startedAt: new Date(run.startTimeMs).toISOString(),
-            program: process.argv[1] ?? '',
-            os: `${platform()}-${release()}`,
-            executable: process.execPath,
-            node: process.version,
-            ...(await machineFacts()),
-          },
-          null,
-          2,
-        ),
-      );
+      writer.writeFile('wandb-metadata.json', JSON.stringify(runMetadata(run), null, 2));
       const targets = await this.graphql.createRunFiles(
         { entity: bucket.entity, project: bucket.project, run: bucket.name },
         names,
@@ -308,27 +293,6 @@ export class OnlineRun {
     const { dir } = this.options.writer;
     this.options.diagnostics.error(`${message}; ${keptHint(dir)}`);
   }
-}
-
-/**
- * What W&B's Overview shows of the machine, under the names its own client writes:
- * `cpu_count` (cores the process may use), `cpu_count_logical`, `memory.total` and `disk["/"]`
- * in bytes.
- */
-async function machineFacts(): Promise<Record<string, unknown>> {
-  const facts: Record<string, unknown> = {
-    cpu_count: availableParallelism(),
-    cpu_count_logical: cpus().length,
-    memory: { total: totalmem() },
-  };
-  try {
-    const disk = await statfs('/');
-    const total = disk.blocks * disk.bsize;
-    facts.disk = { '/': { total, used: total - disk.bfree * disk.bsize } };
-  } catch {
-    // No statfs here (or no `/`): the Overview shows no disk.
-  }
-  return facts;
 }
 
 /** Where a run that did not reach the server is, and the commands that upload it later. */

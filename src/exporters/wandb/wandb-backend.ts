@@ -91,7 +91,10 @@ export function wandbSink(
       // Offline too: a key printed now would be uploaded by a later sync.
       captureConsole:
         section.console === 'wrap'
-          ? { mask: maskingOf([wandbApiKey(section, context.env) ?? '']) }
+          ? {
+              mask: maskingOf([wandbApiKey(section, context.env) ?? '']),
+              wholeProcess: section.capture_output,
+            }
           : undefined,
       diagnostics: context.diagnostics,
       online: apiKey

@@ -18,6 +18,7 @@ import type {
   TextEvent,
 } from '../../events/events.js';
 import { maskSecretNames } from '../../secrets.js';
+import { runMetadata, wandbInternalConfig } from '../../wandb/client-info.js';
 import type { TrainingSink } from '../training-sink.js';
 import { ConsoleCapture, type OutputStream } from './console-capture.js';
 import { OUTPUT_FILE } from './file-stream.js';
@@ -77,10 +78,14 @@ export interface WandbSinkOptions {
   /** Per metric key, the aggregates its summary holds instead of the last value. */
   readonly summary?: Readonly<Record<string, readonly SummaryAggregate[]>>;
   /**
-   * Captures the process's console output for W&B's Logs tab (W&B's `console: wrap`), `mask`
-   * applied to each line copied (see `maskingOf`).
+   * Copies console output to W&B's Logs tab: what our console backend prints and, with
+   * `wholeProcess`, all the process prints (W&B's `console: wrap`); `mask` applied to each line
+   * copied (see `maskingOf`).
    */
-  readonly captureConsole?: { readonly mask: (line: string) => string };
+  readonly captureConsole?: {
+    readonly mask: (line: string) => string;
+    readonly wholeProcess?: boolean;
+  };
   readonly diagnostics: DiagnosticLogger;
 }
 
@@ -111,8 +116,11 @@ export class WandbSink implements TrainingSink {
     this.warner = new OnceWarner(diagnostics);
     this.rows = new HistoryRows(run.startTimeMs);
     this.summary = new RunSummary(options.summary ?? {});
+    // W&B's client sets `_wandb` (the client and runtime versions) before anything else.
+    const internal = { _wandb: wandbInternalConfig() };
+    this.config.update(internal);
     writer.write(headerRecord());
-    writer.write(runRecord(run, {}));
+    writer.write(runRecord(run, internal));
     if (online) {
       this.spool = new HistorySpool(
         join(writer.dir, 'spool', 'wandb-history.jsonl'),
@@ -129,6 +137,11 @@ export class WandbSink implements TrainingSink {
         diagnostics,
       });
     }
+    if (!online) {
+      // Online, it is written and uploaded at the end; offline, `wandb sync` uploads it.
+      const metadata = JSON.stringify(runMetadata(run), null, 2);
+      this.saveMedia('wandb-metadata.json', metadata, 'wandb-metadata.json');
+    }
     if (options.captureConsole) {
       if (online) {
         const path = join(writer.filesDir, OUTPUT_FILE);
@@ -144,6 +157,7 @@ export class WandbSink implements TrainingSink {
       this.console = new ConsoleCapture(
         (stream, line, timeMs) => this.writeOutput(stream, line, timeMs),
         options.captureConsole.mask,
+        options.captureConsole.wholeProcess,
       );
     }
   }
@@ -348,7 +362,7 @@ export class WandbSink implements TrainingSink {
   }
 
   /** Writes a media file under `files/`; false (warned, the rest goes on) when it cannot. */
-  private saveMedia(path: string, bytes: Uint8Array, what: string): boolean {
+  private saveMedia(path: string, bytes: Uint8Array | string, what: string): boolean {
     try {
       this.writer.writeFile(path, bytes);
     } catch (error) {

@@ -2,8 +2,10 @@
  * Issue 18, must-shows 1, 2 and 5: system metrics and console output reach W&B as its own client
  * sends them. Online, against the local W&B server (a fake: the W&B cloud cannot run here; see
  * test/support/wandb-server.ts): `wandb-events.jsonl` lines at the sampling interval under W&B's
- * keys, and `output.log` lines in order, the API key masked. Offline, uploaded by the real
+ * keys, and `output.log` lines in order, the API key masked: by default what our console backend
+ * prints, with `capture_output` everything the process prints. Offline, uploaded by the real
  * `wandb sync` (wandb 0.31) to the same server: its stats and output records arrive there too.
+ * Both carry the config's `_wandb` key and `wandb-metadata.json` with the app's package.json.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -11,12 +13,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWandbSync } from '../../../src/cli/wandb-sync.js';
 import { CollectingDiagnostics } from '../../../src/diagnostics.js';
+import { createLogger } from '../../../src/loggers/multi-logger.js';
 import { WandbLogger } from '../../../src/loggers/wandb-logger.js';
 import { CaptureStream } from '../../support/capture-stream.js';
 import { type FakeRun, FakeWandbServer, parseWandbJson } from '../../support/wandb-server.js';
 import { tempDir } from './temp-dirs.js';
 import { readWandbFile, TEST_API_KEY, wandbSync } from './wandb-python.js';
 
+const ownPackage = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+) as { name: string; version: string; dependencies: Record<string, string> };
 const INTERVAL_S = 0.25;
 /** An output.log line as wandb-core streams it: `ERROR ` for stderr, UTC time in microseconds. */
 const WANDB_LINE = /^(ERROR )?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6} /;
@@ -57,6 +63,7 @@ describe('W&B online: system metrics and console output', () => {
         dir: tempDir('wandb-system'),
         // Short intervals so the test is quick; the product keeps W&B's 15 s.
         stream_interval: 0.2,
+        capture_output: true,
       },
       {
         env: { WANDB_API_KEY: TEST_API_KEY, WANDB_BASE_URL: server.url },
@@ -121,7 +128,7 @@ describe('W&B online: system metrics and console output', () => {
     expect(run.files.get('output.log')?.toString()).toBe(`${output.join('\n')}\n`);
   });
 
-  it('sends no tags when none were given, and machine facts in wandb-metadata.json', () => {
+  it('sends no tags when none were given, the client in _wandb, the machine and app in wandb-metadata.json', () => {
     const upserts = server.requests.filter((r) => r.operation === 'UpsertBucket');
     const variables = (upserts[0]!.json as { variables: Record<string, unknown> }).variables;
     expect(variables).not.toHaveProperty('tags');
@@ -130,8 +137,29 @@ describe('W&B online: system metrics and console output', () => {
     expect(metadata.cpu_count_logical).toBeGreaterThanOrEqual(metadata.cpu_count);
     expect(metadata.memory.total).toBeGreaterThan(0);
     expect(metadata.disk['/'].total).toBeGreaterThan(metadata.disk['/'].used);
+    expectClientAndApp(run);
   });
 });
+
+/**
+ * `_wandb` names this client and Node.js (a `wandb sync` adds its own telemetry there); the
+ * metadata has the app's package.json (this repository's).
+ */
+function expectClientAndApp(run: FakeRun): void {
+  expect(run.config._wandb).toMatchObject({
+    value: {
+      client: 'jepa-loggers',
+      cli_version: ownPackage.version,
+      node_version: process.versions.node,
+    },
+  });
+  const metadata = JSON.parse(run.files.get('wandb-metadata.json')!.toString());
+  expect(metadata.package).toEqual({
+    name: ownPackage.name,
+    version: ownPackage.version,
+    dependencies: ownPackage.dependencies,
+  });
+}
 
 describe('W&B online, a continued run', () => {
   it("appends its system metrics and console output after the server's lines", async () => {
@@ -146,6 +174,7 @@ describe('W&B online, a continued run', () => {
             mode: 'online',
             resume: 'allow',
             dir: tempDir('wandb-resumed'),
+            capture_output: true,
           },
           {
             env: { WANDB_API_KEY: TEST_API_KEY, WANDB_BASE_URL: server.url },
@@ -184,7 +213,7 @@ describe('W&B offline: stats and output records, uploaded by the real wandb sync
     server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
     const root = tempDir('wandb-system-offline');
     const logger = new WandbLogger(
-      { project: 'system', entity: 'my-team', mode: 'offline', dir: root },
+      { project: 'system', entity: 'my-team', mode: 'offline', dir: root, capture_output: true },
       {
         // The key in the environment of an offline run is masked too: a sync would upload it.
         env: { WANDB_API_KEY: TEST_API_KEY },
@@ -230,6 +259,7 @@ describe('W&B offline: stats and output records, uploaded by the real wandb sync
       'ERROR a warning on stderr',
       'training done',
     ]);
+    expectClientAndApp(run);
   }, 120_000);
 
   it('is uploaded by our wandb-sync as by wandb sync: the same stats and output lines', async () => {
@@ -257,6 +287,67 @@ describe('W&B offline: stats and output records, uploaded by the real wandb sync
       expect(lines(mine, 'output.log').map(text)).toEqual(lines(theirs, 'output.log').map(text));
     } finally {
       await ours.close();
+    }
+  }, 120_000);
+});
+
+describe("W&B by default: the console backend's lines in output.log, nothing else printed", () => {
+  /** Logs five rows and a text with the API key; prints a line of its own, which is not copied. */
+  async function run(mode: 'online' | 'offline', server: FakeWandbServer) {
+    const printed = new CaptureStream();
+    const root = tempDir(`wandb-console-${mode}`);
+    const logger = createLogger(
+      {
+        backends: ['console', 'wandb'],
+        console: { stream: printed, colored: false },
+        wandb: { project: 'console', entity: 'my-team', mode, dir: root, stream_interval: 0.2 },
+      },
+      {
+        env: { WANDB_API_KEY: TEST_API_KEY, WANDB_BASE_URL: server.url },
+        diagnostics: new CollectingDiagnostics(),
+        settings: { handle_signals: false, system_metrics: false },
+      },
+    );
+    for (let step = 0; step < 5; step++) {
+      logger.logMetrics({ 'train/loss': 1 / (step + 1) }, step);
+      if (step === 2) logger.logText('note', `key ${TEST_API_KEY} in a line`, step);
+      process.stdout.write('printed by the app, not by the console backend\n');
+    }
+    await logger.finish();
+    // Every line the console backend printed, the key masked: no more, no fewer.
+    const expected = printed.lines.map((line) => line.replaceAll(TEST_API_KEY, '***'));
+    expect(expected.length).toBeGreaterThanOrEqual(6);
+    expect(printed.text).toContain(TEST_API_KEY);
+    return { id: logger.identity.id, root, expected };
+  }
+
+  function expectOutputLog(server: FakeWandbServer, id: string, expected: string[]): void {
+    const output = lines(server.run('my-team', 'console', id)!, 'output.log');
+    for (const line of output) {
+      expect(line).toMatch(WANDB_LINE);
+      expect(line).not.toContain(TEST_API_KEY);
+    }
+    expect(output.map((line) => line.replace(/^\S+ /, ''))).toEqual(expected);
+  }
+
+  it('online: streamed to the server in order, the key masked', async () => {
+    const server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
+    try {
+      const { id, expected } = await run('online', server);
+      expectOutputLog(server, id, expected);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('offline: uploaded by the real wandb sync in order, the key masked', async () => {
+    const server = await FakeWandbServer.start({ apiKey: TEST_API_KEY });
+    try {
+      const { id, root, expected } = await run('offline', server);
+      await wandbSync([join(root, 'wandb', readdirSync(join(root, 'wandb'))[0]!)], server.url);
+      expectOutputLog(server, id, expected);
+    } finally {
+      await server.close();
     }
   }, 120_000);
 });
