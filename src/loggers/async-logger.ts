@@ -175,32 +175,35 @@ export class AsyncLogger extends LoggerWrapper {
     };
   }
 
-  override logMetrics(metrics: Metrics, step?: number): void {
+  protected override writeMetrics(metrics: Metrics, step?: number): void {
     this.push(Op.Metrics, metrics, undefined, step);
   }
 
-  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
     this.push(Op.AtCurrentStep, values, undefined, undefined);
   }
 
-  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
     this.push(Op.Histogram, tag, values, step);
   }
 
-  override logImage(tag: string, images: ImageInput, step?: number): void {
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
     this.push(Op.Image, tag, images, step);
   }
 
-  override logText(tag: string, text: string, step?: number): void {
+  protected override writeText(tag: string, text: string, step?: number): void {
     this.push(Op.Text, tag, text, step);
   }
 
-  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+  protected override writeHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics?: Metrics,
+  ): void {
     this.push(Op.Hyperparams, hparams, metrics, undefined);
   }
 
   /** Hands everything buffered to the backend and flushes it. */
-  override async flush(): Promise<void> {
+  protected override async onFlush(): Promise<void> {
     this.drainRequested = true;
     await this.drain();
   }
@@ -209,7 +212,7 @@ export class AsyncLogger extends LoggerWrapper {
    * At process exit (`process.exit()` skips every asynchronous path): hands everything buffered
    * to the backend at once and has it write what it can synchronously.
    */
-  override flushSync(end?: FinishOptions): void {
+  protected override onFlushSync(end?: FinishOptions): void {
     // A call the backend is still taking was delivered already.
     if (this.headPending) {
       this.headPending = undefined;
@@ -219,7 +222,7 @@ export class AsyncLogger extends LoggerWrapper {
       void this.deliver(this.head);
       this.release();
     }
-    super.flushSync(end);
+    super.onFlushSync(end);
   }
 
   /**
@@ -227,7 +230,7 @@ export class AsyncLogger extends LoggerWrapper {
    * `flush_timeout` seconds in all: what the backend has not taken by then is counted as dropped
    * and reported. Idempotent.
    */
-  override finish(options: FinishOptions = {}): Promise<void> {
+  protected override onFinish(options: FinishOptions): Promise<void> {
     this.finishing ??= (async () => {
       clearInterval(this.timer);
       untrackRun(this);

@@ -11,29 +11,26 @@ export type Metrics = Readonly<Record<string, unknown>>;
 export type LoggerConfig = Readonly<Record<string, unknown>>;
 
 /**
- * The contract every logger keeps (the Python API's `BaseLogger`). Subclasses implement
- * `logMetrics`; media, hyperparameters and models are optional and do nothing unless a logger
- * supports them.
+ * The contract every logger keeps (the Python API's `BaseLogger`): what callers see. A logger of
+ * your own subclasses it the Python API's way and implements `logMetrics`; media,
+ * hyperparameters and models are optional and do nothing unless a logger supports them.
  *
- * Middleware added with `addMiddleware` runs before any subclass's `logMetrics`, including one a
- * user writes: the constructor wraps the subclass's method, so ported Python loggers that override
- * `logMetrics` directly get middleware for free.
+ * Middleware added with `addMiddleware` runs before a row reaches any logger, a user's included:
+ * for a class written the Python API's way, the constructor puts the middleware chain in front of
+ * the class's own `logMetrics`. The built-in loggers extend {@link LoggerFacade} instead, whose
+ * public methods are not overridden: they apply the middleware and call protected hooks.
  */
 export abstract class BaseLogger {
   readonly config: LoggerConfig;
   /** Where the logger reports its own problems (the Python API's `self.logger`). */
   logger: DiagnosticLogger;
-  private readonly middleware: LoggerMiddleware[] = [];
+  /** Runs in the order added; see `addMiddleware`. */
+  protected readonly middleware: LoggerMiddleware[] = [];
 
   constructor(config: LoggerConfig = {}, logger: DiagnosticLogger = stderrDiagnostics()) {
     this.config = config;
     this.logger = logger;
-    const write: BaseLogger['logMetrics'] = Reflect.get(this, 'logMetrics');
-    this.logMetrics = (metrics, step) => {
-      if (this.middleware.length === 0) return write.call(this, metrics, step);
-      const row = applyMiddleware(this.middleware, metrics, step);
-      if (row) write.call(this, row[0], row[1]);
-    };
+    if (!(this instanceof LoggerFacade)) putMiddlewareInFront(this, this.middleware);
   }
 
   /** Logs one row of metrics at `step` (the next step when omitted). */
@@ -79,6 +76,116 @@ export abstract class BaseLogger {
 
   /** Flushes and releases everything (a run ends with `options`); safe to call more than once. */
   async finish(_options?: FinishOptions): Promise<void> {}
+}
+
+/**
+ * A class written the Python API's way implements `logMetrics` itself, so a call reaches its
+ * method without passing the facade: the instance gets an own `logMetrics` that runs the
+ * middleware and then the class's method. `super.logMetrics` in a subclass reaches the parent's
+ * method, not this, so the middleware runs once. What the method returns is passed on when no
+ * middleware is added (an async `logMetrics` returns a promise that `AsyncLogger` waits for).
+ */
+function putMiddlewareInFront(logger: BaseLogger, middleware: readonly LoggerMiddleware[]): void {
+  const write = Object.getPrototypeOf(logger).logMetrics as BaseLogger['logMetrics'];
+  Object.defineProperty(logger, 'logMetrics', {
+    configurable: true,
+    writable: true,
+    value: (metrics: Metrics, step?: number) => {
+      if (middleware.length === 0) return write.call(logger, metrics, step);
+      const row = applyMiddleware(middleware, metrics, step);
+      if (row) write.call(logger, row[0], row[1]);
+    },
+  });
+}
+
+/**
+ * The base of the built-in loggers: its public methods are the facade, not overridden: they apply
+ * the middleware and call the protected hooks (`writeMetrics`, `writeHistogram`, ..., `onFinish`)
+ * that a subclass implements. A logger that wraps another one extends `LoggerWrapper`, whose hooks
+ * hand every call on to the wrapped logger.
+ *
+ * Write a logger of your own either way: extend `BaseLogger` and implement `logMetrics` (the
+ * Python API's form), or extend `LoggerFacade` and implement `writeMetrics`. Middleware runs first
+ * in both.
+ */
+export abstract class LoggerFacade extends BaseLogger {
+  /** Runs the middleware, then `writeMetrics` with the row it returns, if any. */
+  override logMetrics(metrics: Metrics, step?: number): void {
+    if (this.middleware.length === 0) {
+      this.writeMetrics(metrics, step);
+      return;
+    }
+    const row = applyMiddleware(this.middleware, metrics, step);
+    if (row) this.writeMetrics(row[0], row[1]);
+  }
+
+  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.writeHistogram(tag, values, step);
+  }
+
+  override logImage(tag: string, images: ImageInput, step?: number): void {
+    this.writeImage(tag, images, step);
+  }
+
+  override logText(tag: string, text: string, step?: number): void {
+    this.writeText(tag, text, step);
+  }
+
+  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+    this.writeHyperparams(hparams, metrics);
+  }
+
+  override logModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[] = [],
+  ): Promise<void> {
+    return this.writeModel(model, name, aliases);
+  }
+
+  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.writeAtCurrentStep(values);
+  }
+
+  override flush(): Promise<void> {
+    return this.onFlush();
+  }
+
+  override flushSync(end?: FinishOptions): void {
+    this.onFlushSync(end);
+  }
+
+  override finish(options: FinishOptions = {}): Promise<void> {
+    return this.onFinish(options);
+  }
+
+  /** Writes a row that passed the middleware. */
+  protected abstract writeMetrics(metrics: Metrics, step?: number): void;
+
+  protected writeHistogram(_tag: string, _values: HistogramInput, _step?: number): void {}
+
+  protected writeImage(_tag: string, _images: ImageInput, _step?: number): void {}
+
+  protected writeText(_tag: string, _text: string, _step?: number): void {}
+
+  protected writeHyperparams(_hparams: Readonly<Record<string, unknown>>, _metrics?: Metrics) {}
+
+  protected async writeModel(
+    _model: string | Uint8Array,
+    _name: string,
+    _aliases: readonly string[],
+  ): Promise<void> {}
+
+  /** A logger that tracks no step logs per-call values as an ordinary row (through middleware). */
+  protected writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.logMetrics(values);
+  }
+
+  protected async onFlush(): Promise<void> {}
+
+  protected onFlushSync(_end?: FinishOptions): void {}
+
+  protected async onFinish(_options: FinishOptions): Promise<void> {}
 }
 
 /** A class that can be registered: built from its configuration section. */

@@ -95,28 +95,28 @@ export class ConditionalLogger extends LoggerWrapper {
     }
   }
 
-  override logMetrics(metrics: Metrics, step?: number): void {
+  protected override writeMetrics(metrics: Metrics, step?: number): void {
     const at = isStep(step) ? Math.floor(step) : this.latestStep + 1;
     this.latestStep = at;
     if (this.admits('rows', at, this.callLevel)) this.base.logMetrics(metrics, step ?? at);
   }
 
-  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
     if (this.admits('timings', Math.max(this.latestStep, 0), 'INFO'))
       this.base.logAtCurrentStep(values);
   }
 
-  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
     const at = this.mediaStep(step);
     if (this.admits('histograms', at, 'INFO')) this.base.logHistogram(tag, values, step ?? at);
   }
 
-  override logImage(tag: string, images: ImageInput, step?: number): void {
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
     const at = this.mediaStep(step);
     if (this.admits('images', at, 'INFO')) this.base.logImage(tag, images, step ?? at);
   }
 
-  override logText(tag: string, text: string, step?: number): void {
+  protected override writeText(tag: string, text: string, step?: number): void {
     const at = this.mediaStep(step);
     if (this.admits('text', at, 'INFO')) this.base.logText(tag, text, step ?? at);
   }

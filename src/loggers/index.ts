@@ -3,6 +3,7 @@ export {
   BaseLogger,
   type LoggerClass,
   type LoggerConfig,
+  LoggerFacade,
   LoggerRegistry,
   type Metrics,
 } from './base-logger.js';

@@ -8,7 +8,13 @@ import { ConfigError } from '../config/errors.js';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import type { FinishOptions, TrainingRun } from '../telemetry/training-run.js';
-import { BaseLogger, type LoggerConfig, LoggerRegistry, type Metrics } from './base-logger.js';
+import {
+  BaseLogger,
+  type LoggerConfig,
+  LoggerFacade,
+  LoggerRegistry,
+  type Metrics,
+} from './base-logger.js';
 import './builtins.js';
 import { TelemetryLogger } from './telemetry-logger.js';
 
@@ -20,7 +26,12 @@ export interface LoggerWrapperOptions {
   readonly diagnostics?: DiagnosticLogger;
 }
 
-export abstract class LoggerWrapper extends BaseLogger {
+/**
+ * The one base of the loggers that wrap another (async, conditional, structured): each hook hands
+ * its call to the wrapped logger's public method, so a wrapper overrides only the hooks it
+ * changes, and the wrapped logger's own middleware runs too.
+ */
+export abstract class LoggerWrapper extends LoggerFacade {
   /** The logger every call ends up in. */
   readonly base: BaseLogger;
 
@@ -29,47 +40,50 @@ export abstract class LoggerWrapper extends BaseLogger {
     this.base = base;
   }
 
-  logMetrics(metrics: Metrics, step?: number): void {
+  protected writeMetrics(metrics: Metrics, step?: number): void {
     this.base.logMetrics(metrics, step);
   }
 
-  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
     this.base.logHistogram(tag, values, step);
   }
 
-  override logImage(tag: string, images: ImageInput, step?: number): void {
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
     this.base.logImage(tag, images, step);
   }
 
-  override logText(tag: string, text: string, step?: number): void {
+  protected override writeText(tag: string, text: string, step?: number): void {
     this.base.logText(tag, text, step);
   }
 
-  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+  protected override writeHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics?: Metrics,
+  ): void {
     this.base.logHyperparams(hparams, metrics);
   }
 
-  override logModel(
+  protected override writeModel(
     model: string | Uint8Array,
     name: string,
-    aliases: readonly string[] = [],
+    aliases: readonly string[],
   ): Promise<void> {
     return this.base.logModel(model, name, aliases);
   }
 
-  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
     this.base.logAtCurrentStep(values);
   }
 
-  override flush(): Promise<void> {
+  protected override onFlush(): Promise<void> {
     return this.base.flush();
   }
 
-  override flushSync(end?: FinishOptions): void {
+  protected override onFlushSync(end?: FinishOptions): void {
     this.base.flushSync(end);
   }
 
-  override finish(options: FinishOptions = {}): Promise<void> {
+  protected override onFinish(options: FinishOptions): Promise<void> {
     return this.base.finish(options);
   }
 }

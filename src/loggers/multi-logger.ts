@@ -57,52 +57,55 @@ export class MultiLogger extends TelemetryLogger {
     this.loggers = custom;
   }
 
-  override logMetrics(metrics: Metrics, step?: number): void {
-    super.logMetrics(metrics, step);
+  protected override writeMetrics(metrics: Metrics, step?: number): void {
+    super.writeMetrics(metrics, step);
     const at = this.run.step;
     this.forEachCustom('logMetrics', (logger) => logger.logMetrics(metrics, at));
   }
 
-  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
-    super.logAtCurrentStep(values);
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    super.writeAtCurrentStep(values);
     const at = Math.max(this.run.step, 0);
     this.forEachCustom('logMetrics', (logger) => logger.logMetrics(values, at));
   }
 
-  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
-    super.logHistogram(tag, values, step);
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
+    super.writeHistogram(tag, values, step);
     this.forEachCustom('logHistogram', (logger) => logger.logHistogram(tag, values, step));
   }
 
-  override logImage(tag: string, images: ImageInput, step?: number): void {
-    super.logImage(tag, images, step);
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
+    super.writeImage(tag, images, step);
     this.forEachCustom('logImage', (logger) => logger.logImage(tag, images, step));
   }
 
-  override logText(tag: string, text: string, step?: number): void {
-    super.logText(tag, text, step);
+  protected override writeText(tag: string, text: string, step?: number): void {
+    super.writeText(tag, text, step);
     this.forEachCustom('logText', (logger) => logger.logText(tag, text, step));
   }
 
-  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
-    super.logHyperparams(hparams, metrics);
+  protected override writeHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics?: Metrics,
+  ): void {
+    super.writeHyperparams(hparams, metrics);
     this.forEachCustom('logHyperparams', (logger) => logger.logHyperparams(hparams, metrics));
   }
 
-  override async logModel(
+  protected override async writeModel(
     model: string | Uint8Array,
     name: string,
-    aliases: readonly string[] = [],
+    aliases: readonly string[],
   ): Promise<void> {
     await Promise.all([
-      super.logModel(model, name, aliases),
+      super.writeModel(model, name, aliases),
       ...this.loggers.map((logger) => logger.logModel(model, name, aliases)),
     ]);
   }
 
-  override async finish(options: FinishOptions = {}): Promise<void> {
+  protected override async onFinish(options: FinishOptions): Promise<void> {
     const results = await Promise.allSettled([
-      super.finish(options),
+      super.onFinish(options),
       ...this.loggers.map((logger) => logger.finish(options)),
     ]);
     for (const result of results) {

@@ -13,7 +13,7 @@ import type { OTelProviders } from '../telemetry/app-providers.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import { SystemMetrics } from '../telemetry/system-metrics.js';
 import { type FinishOptions, TrainingRun } from '../telemetry/training-run.js';
-import { BaseLogger, type LoggerConfig, type Metrics } from './base-logger.js';
+import { type LoggerConfig, LoggerFacade, type Metrics } from './base-logger.js';
 
 export interface TelemetryLoggerOptions {
   /**
@@ -55,9 +55,11 @@ export function isTelemetryLoggerClass(value: unknown): value is TelemetryLogger
   return typeof (value as Partial<TelemetryLoggerClass>).createBackend === 'function';
 }
 
-export class TelemetryLogger extends BaseLogger {
+export class TelemetryLogger extends LoggerFacade {
   readonly run: TrainingRun;
   readonly settings: GlobalConfig;
+  /** The backends the run writes to: those `createBackends` made, then `options.backends`. */
+  protected readonly backends: readonly TelemetryBackend[];
   private readonly systemMetrics: SystemMetrics | undefined;
 
   constructor(
@@ -82,6 +84,7 @@ export class TelemetryLogger extends BaseLogger {
     );
     const context: BackendContext = { identity, settings, diagnostics, env };
     const backends = [...createBackends(context), ...(options.backends ?? [])];
+    this.backends = backends;
     this.run = new TrainingRun({
       identity,
       backends,
@@ -120,50 +123,53 @@ export class TelemetryLogger extends BaseLogger {
     return this.run.step;
   }
 
-  logMetrics(metrics: Metrics, step?: number): void {
+  protected writeMetrics(metrics: Metrics, step?: number): void {
     this.run.logMetrics(metrics, step);
   }
 
-  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
     this.run.logHistogram(tag, values, step);
   }
 
-  override logImage(tag: string, images: ImageInput, step?: number): void {
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
     this.run.logImage(tag, images, step);
   }
 
-  override logText(tag: string, text: string, step?: number): void {
+  protected override writeText(tag: string, text: string, step?: number): void {
     this.run.logText(tag, text, step);
   }
 
-  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
+  protected override writeHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics?: Metrics,
+  ): void {
     this.run.logHyperparams(hparams, metrics);
   }
 
-  override logModel(
+  protected override writeModel(
     model: string | Uint8Array,
     name: string,
-    aliases: readonly string[] = [],
+    aliases: readonly string[],
   ): Promise<void> {
     return this.run.logModel(model, name, aliases);
   }
 
-  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
     this.run.logAtCurrentStep(values);
   }
 
   /** Writes queued events to the step-aware backends synchronously (see `TrainingSink.flushSync`). */
-  override flushSync(end?: FinishOptions): void {
+  protected override onFlushSync(end?: FinishOptions): void {
     this.run.flushSync(end);
   }
 
   /** Sends everything logged so far to every backend, without ending the run. */
-  override flush(): Promise<void> {
+  protected override onFlush(): Promise<void> {
     return this.run.flush();
   }
 
   /** Ends the run (failed when `exitCode` is not 0), flushes and shuts down. Idempotent. */
-  override async finish(options: FinishOptions = {}): Promise<void> {
+  protected override async onFinish(options: FinishOptions): Promise<void> {
     untrackRun(this);
     this.systemMetrics?.stop();
     await this.run.finish(options);

@@ -8,6 +8,11 @@ import {
   type TelemetryLoggerOptions,
 } from './telemetry-logger.js';
 
+/** The TensorBoard backend, and the run directory it writes (none on a rank that does not). */
+interface TensorBoardBackend extends TelemetryBackend {
+  readonly runDir?: string;
+}
+
 /**
  * Rows, histograms, images, text and hyperparameters as TensorBoard event files (the Python API's
  * `TensorBoardLogger`): `log_dir/<run name>/events.out.tfevents.*`, flushed every `flush_secs`,
@@ -19,36 +24,21 @@ export class TensorBoardLogger extends TelemetryLogger {
   /** The run directory written to; undefined on a rank that does not write. */
   readonly runDir: string | undefined;
 
-  static createBackend(config: LoggerConfig, context: BackendContext): TelemetryBackend {
-    return TensorBoardLogger.build(config, context).backend;
-  }
-
-  private static build(
-    config: LoggerConfig,
-    context: BackendContext,
-  ): { backend: TelemetryBackend; runDir?: string } {
+  static createBackend(config: LoggerConfig, context: BackendContext): TensorBoardBackend {
     const made = tensorBoardSink(config, context);
-    if (!made) return { backend: { name: 'tensorboard' } };
+    if (!made) return { name: 'tensorboard' };
     const { sink, section, runDir } = made;
     const backend = stepAwareBackend('tensorboard', sink, {
       logFrequency: section.log_frequency,
       exportIntervalMillis: context.settings.export_interval * 1000,
       events: tensorBoardEvents(section),
     });
-    return { backend, runDir };
+    return { ...backend, runDir };
   }
 
   constructor(config: LoggerConfig = {}, options: TelemetryLoggerOptions = {}) {
-    let runDir: string | undefined;
-    super(
-      config,
-      (context) => {
-        const built = TensorBoardLogger.build(config, context);
-        runDir = built.runDir;
-        return [built.backend];
-      },
-      options,
-    );
-    this.runDir = runDir;
+    super(config, (context) => [TensorBoardLogger.createBackend(config, context)], options);
+    // The first backend is the one made above.
+    this.runDir = (this.backends[0] as TensorBoardBackend).runDir;
   }
 }

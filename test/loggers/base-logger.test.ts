@@ -2,14 +2,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import { AsyncLogger } from '../../src/loggers/async-logger.js';
 import {
   BaseLogger,
   type LoggerConfig,
+  LoggerFacade,
   LoggerRegistry,
   type Metrics,
 } from '../../src/loggers/base-logger.js';
+import { ConditionalLogger } from '../../src/loggers/conditional.js';
+import { ConsoleLogger } from '../../src/loggers/console-logger.js';
+import { LoggerWrapper } from '../../src/loggers/logger-wrapper.js';
 import { LoggerMiddleware } from '../../src/loggers/middleware.js';
-import { createLogger } from '../../src/loggers/multi-logger.js';
+import { createLogger, MultiLogger } from '../../src/loggers/multi-logger.js';
+import { OtlpLogger } from '../../src/loggers/otlp-logger.js';
+import { StructuredLogger } from '../../src/loggers/structured.js';
+import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
+import { TensorBoardLogger } from '../../src/loggers/tensorboard-logger.js';
+import { WandbLogger } from '../../src/loggers/wandb-logger.js';
+import type { FinishOptions } from '../../src/telemetry/training-run.js';
 import { MetricFilterMiddleware } from '../support/metric-filter-middleware.js';
 
 // Seed, "Base Logger": a custom logger subclasses BaseLogger and implements logMetrics.
@@ -164,5 +175,117 @@ describe('seed: Logger Middleware', () => {
       [{ 'train/x': 0 }, 0],
       [{ 'train/x': 2 }, 2],
     ]);
+  });
+});
+
+/** Doubles every value and counts the rows it saw, so that running twice would show. */
+class Doubling extends LoggerMiddleware {
+  seen = 0;
+  processMetrics(metrics: Metrics, step?: number) {
+    this.seen++;
+    const doubled = Object.entries(metrics).map(([key, value]) => [key, (value as number) * 2]);
+    return [Object.fromEntries(doubled), step] as const;
+  }
+}
+
+/** The hook way: implements writeMetrics and writeText. */
+class HookLogger extends LoggerFacade {
+  readonly calls: string[] = [];
+  protected writeMetrics(metrics: Metrics, step?: number): void {
+    this.calls.push(`row ${step} ${JSON.stringify(metrics)}`);
+  }
+  protected override writeText(tag: string, text: string, step?: number): void {
+    this.calls.push(`text ${step} ${tag} ${text}`);
+  }
+  protected override async onFinish(options: FinishOptions): Promise<void> {
+    this.calls.push(`finish ${options.exitCode ?? 0}`);
+  }
+}
+
+/** A wrapper that changes nothing: every call goes to the wrapped logger. */
+class PassingWrapper extends LoggerWrapper {}
+
+describe('BaseLogger and the facade', () => {
+  it('a LoggerFacade subclass gets middleware before writeMetrics, and its public methods call its hooks', async () => {
+    const middleware = new Doubling();
+    const logger = new HookLogger({}, new CollectingDiagnostics()).addMiddleware(middleware);
+    logger.logMetrics({ loss: 0.25 }, 3);
+    logger.logText('notes', 'hi', 3);
+    logger.logHistogram('w', [1]);
+    await logger.finish({ exitCode: 2 });
+    expect(logger.calls).toEqual(['row 3 {"loss":0.5}', 'text 3 notes hi', 'finish 2']);
+    expect(middleware.seen).toBe(1);
+  });
+
+  it('a subclass of a Python-API-form logger that calls super.logMetrics runs the middleware once', () => {
+    class Tagged extends CustomLogger {
+      override logMetrics(metrics: Metrics, step?: number): void {
+        super.logMetrics({ ...metrics, tagged: 1 }, step);
+      }
+    }
+    const middleware = new Doubling();
+    const logger = new Tagged({}).addMiddleware(middleware);
+    logger.logMetrics({ loss: 1 }, 4);
+    expect(logger.rows).toEqual([[{ loss: 2, tagged: 1 }, 4]]);
+    expect(middleware.seen).toBe(1);
+  });
+
+  it("passes on what a Python-API-form logMetrics returns (an async one's promise)", async () => {
+    class AsyncRows extends BaseLogger {
+      readonly rows: Metrics[] = [];
+      override async logMetrics(metrics: Metrics): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        this.rows.push(metrics);
+      }
+    }
+    const logger = new AsyncRows({});
+    const returned: unknown = logger.logMetrics({ loss: 1 });
+    expect(returned).toBeInstanceOf(Promise);
+    await returned;
+    expect(logger.rows).toEqual([{ loss: 1 }]);
+  });
+
+  it("a wrapper runs its own middleware, then the wrapped logger's", () => {
+    const inner = new CustomLogger({}).addMiddleware(new MetricFilterMiddleware(['train']));
+    const outerMiddleware = new Doubling();
+    const wrapper = new PassingWrapper({}, inner).addMiddleware(outerMiddleware);
+    wrapper.logMetrics({ 'train/loss': 1, lr: 0.5 }, 2);
+    wrapper.logAtCurrentStep({ 'train/time': 3 });
+    expect(inner.rows).toEqual([
+      [{ 'train/loss': 2 }, 2],
+      [{ 'train/time': 3 }, undefined],
+    ]);
+    expect(outerMiddleware.seen).toBe(1);
+  });
+
+  it('no built-in logger overrides a public method of the facade: they implement hooks', () => {
+    const publicMethods = [
+      'logMetrics',
+      ...Object.getOwnPropertyNames(BaseLogger.prototype).filter(
+        (name) => name !== 'constructor' && name !== 'addMiddleware',
+      ),
+    ];
+    expect(publicMethods.every((name) => Object.hasOwn(LoggerFacade.prototype, name))).toBe(true);
+    expect(publicMethods).toEqual(
+      expect.arrayContaining(['logMetrics', 'logHistogram', 'logAtCurrentStep', 'finish']),
+    );
+    const builtIns = [
+      TelemetryLogger,
+      ConsoleLogger,
+      TensorBoardLogger,
+      WandbLogger,
+      OtlpLogger,
+      MultiLogger,
+      LoggerWrapper,
+      AsyncLogger,
+      ConditionalLogger,
+      StructuredLogger,
+    ];
+    const overrides = builtIns.flatMap((loggerClass) =>
+      publicMethods
+        .filter((name) => Object.hasOwn(loggerClass.prototype, name))
+        .map((name) => `${loggerClass.name}.${name}`),
+    );
+    expect(overrides).toEqual([]);
   });
 });
