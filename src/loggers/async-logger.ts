@@ -1,40 +1,49 @@
 /**
  * AsyncLogger (the Python API's `async_logger` module): logging calls that return at once,
- * whatever the backend does. A call puts a reference to its arguments into a fixed ring of
- * `buffer_size` slots and returns; nothing is encoded, copied or written on the calling path. The
- * ring is handed to the backend every `flush_interval` seconds, in slices of a few milliseconds so
- * the event loop is never held for long, and the backend is flushed after each hand-over.
+ * whatever the backends do.
  *
- * Nothing is lost in a loop that never yields: when the ring is full, the call that finds it full
- * hands the ring over on the spot (`on_full: 'block'`, the default), so the backend takes the
- * rows on the calling thread and the call returns once there is room. Only a backend that is
- * still taking an earlier call (its call returned a promise that has not settled: it is slow or
- * down) cannot make room; then new calls are dropped, and memory never exceeds `buffer_size`
- * rows. With `on_full: 'drop'`, a full ring always drops new calls instead (it is handed over on the
- * next turn of the event loop, in either mode). The newest calls are the ones dropped (as OTel's batch
- * processors do), so what the backend gets is an unbroken, in-order prefix of each stall. Drops
- * are counted (`stats`, the `jepa.async_logger.dropped` counter when the backend's run exports
- * instruments) and reported as warnings every `flush_interval` and at `finish()`, which hands over
- * everything left within `flush_timeout` seconds and counts what it could not hand over as
- * dropped.
+ * Built from configuration (a backend by name with its section's keys, createLogger's dict form
+ * under `backends`, or a YAML file under `config`), its backends run in a `worker_threads`
+ * worker, built there from the same configuration: a call writes a row of numbers into a shared
+ * ring (a few dozen bytes, its keys interned once) or, for anything else, posts it with a
+ * marker in the ring, and returns (see `async/worker-logger.ts`). A full ring makes the call
+ * wait for the worker to make room, at most `flush_timeout` (`on_full: 'block'`, the default);
+ * only then are calls dropped, counted and reported. The worker flushes its backends every
+ * `flush_interval`; a worker that dies is reported once, its loss counted, and a fresh one takes
+ * over the ring. Console lines are written by the worker straight to the process's descriptor,
+ * one whole line per write: in time order with the process's own output, typically within a
+ * millisecond of the call (`await logger.flush()` before printing puts them before it). See
+ * docs/async-logger.md.
  *
- * Rows are kept by reference until they are handed over: do not change an object after logging
- * it. Backend timestamps are those of the hand-over, not of the call.
+ * Given a logger instance (`base_logger: logger`), or a configuration that cannot move (a
+ * console stream without a file descriptor, a custom backend without `worker_modules`, or
+ * `worker: false`), the backends stay on the calling thread: a call puts a reference to its
+ * arguments into a ring of `buffer_size` slots, handed to the backend every `flush_interval`
+ * seconds in slices of a few milliseconds, and a call that finds the ring full hands it over on
+ * the spot (`on_full: 'block'`), so a loop that never yields loses nothing. Only a backend still
+ * taking an earlier call (its promise has not settled) cannot make room; then new calls are
+ * dropped. There, rows are kept by reference until handed over: do not change an object after
+ * logging it; backend timestamps are those of the hand-over.
+ *
+ * Either way, drops are counted (`stats`) and reported as warnings every `flush_interval` and at
+ * `finish()`, which delivers what is left within `flush_timeout` seconds and counts what it
+ * could not deliver as dropped. Decorator spans and OTel instruments stay on the calling thread.
  */
 import type { Counter } from '@opentelemetry/api';
 import { z } from 'zod';
 import { seconds } from '../config/sections/common.js';
-import { OnceWarner } from '../diagnostics.js';
+import { OnceWarner, stderrDiagnostics } from '../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import { within } from '../telemetry/deadline.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
+import { asyncBackends } from './async/async-backends.js';
+import { CallOp, type WorkerLogger } from './async/worker-logger.js';
 import type { BaseLogger, LoggerConfig, Metrics } from './base-logger.js';
 import {
   LoggerWrapper,
   type LoggerWrapperOptions,
   parseWrapperOptions,
-  resolveBaseLogger,
   runOf,
   unwrap,
 } from './logger-wrapper.js';
@@ -44,7 +53,14 @@ import { TelemetryLogger } from './telemetry-logger.js';
 const SLICE_MS = 4;
 const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
 
-const OWN_KEYS = ['buffer_size', 'flush_interval', 'flush_timeout', 'on_full'] as const;
+const OWN_KEYS = [
+  'buffer_size',
+  'flush_interval',
+  'flush_timeout',
+  'on_full',
+  'worker',
+  'worker_modules',
+] as const;
 const optionsSchema = z.object({
   buffer_size: z
     .number()
@@ -65,19 +81,20 @@ const optionsSchema = z.object({
     .enum(['block', 'drop'])
     .default('block')
     .describe(
-      'A full buffer: hand it over on the calling thread (block), or drop new calls until the next turn (drop)',
+      'A full buffer: wait for room, at most flush_timeout (block), or drop new calls (drop)',
     ),
+  worker: z
+    .boolean()
+    .default(true)
+    .describe('Run backends built from configuration in a worker thread'),
+  worker_modules: z
+    .array(z.string())
+    .default([])
+    .describe('Modules the worker imports first: they register custom backends'),
 });
 
-/** What a slot holds: which method was called. */
-const Op = {
-  Metrics: 0,
-  AtCurrentStep: 1,
-  Histogram: 2,
-  Image: 3,
-  Text: 4,
-  Hyperparams: 5,
-} as const;
+/** What a slot holds: which method was called (the worker's side takes the same numbers). */
+const Op = CallOp;
 type Op = (typeof Op)[keyof typeof Op];
 
 /** Where the calls stand. */
@@ -90,6 +107,8 @@ export interface AsyncLoggerStats {
   readonly dropped: number;
   /** Handed over, but the backend threw or rejected. */
   readonly failed: number;
+  /** Taken by a backend worker that died before writing them, or logged with no worker left. */
+  readonly lost: number;
 }
 
 export class AsyncLogger extends LoggerWrapper {
@@ -119,11 +138,16 @@ export class AsyncLogger extends LoggerWrapper {
   private readonly warner: OnceWarner;
   private readonly droppedCounters: Counter[] = [];
   private finishing: Promise<void> | undefined;
+  /** The backends' worker, when they run in one. */
+  private readonly worker: WorkerLogger | undefined;
 
   /**
    * @param config `buffer_size` (default 1000), `flush_interval` in seconds (default 30), and
-   *   `backend` or `base_logger`: a logger or a registered backend name (default `console`),
-   *   configured by the other keys (`{backend: 'wandb', project: 'p', buffer_size: 1000}`).
+   *   what to log to: `backend`, a registered backend name (default `console`) configured by
+   *   the other keys (`{backend: 'wandb', project: 'p', buffer_size: 1000}`); `backends`, the
+   *   dict form of createLogger (`{backends: ['console', 'tensorboard'], tensorboard: {...}}`);
+   *   `config`, a YAML file's path; or `base_logger`, a logger (it stays on the calling
+   *   thread). Also `flush_timeout`, `on_full`, `worker` and `worker_modules`.
    */
   constructor(config: LoggerConfig = {}, options: LoggerWrapperOptions = {}) {
     const own = parseWrapperOptions('AsyncLogger', optionsSchema, {
@@ -131,12 +155,29 @@ export class AsyncLogger extends LoggerWrapper {
       flush_interval: config.flush_interval,
       flush_timeout: config.flush_timeout,
       on_full: config.on_full,
+      worker: config.worker,
+      worker_modules: config.worker_modules,
     });
-    const { base, rest } = resolveBaseLogger('AsyncLogger', config, OWN_KEYS);
-    super(config, base, options);
-    if (Object.keys(rest).length > 0) {
+    const diagnostics = options.diagnostics ?? stderrDiagnostics();
+    const { base, worker, ignored } = asyncBackends(
+      'AsyncLogger',
+      config,
+      OWN_KEYS,
+      {
+        worker: own.worker,
+        modules: own.worker_modules,
+        bufferSize: own.buffer_size,
+        flushIntervalMs: own.flush_interval * 1000,
+        flushTimeoutMs: (own.flush_timeout ?? DEFAULT_FLUSH_TIMEOUT_MS / 1000) * 1000,
+        onFull: own.on_full,
+      },
+      diagnostics,
+    );
+    super(config, base, { ...options, diagnostics });
+    this.worker = worker;
+    if (ignored.length > 0) {
       this.logger.warning(
-        `AsyncLogger: ${Object.keys(rest).join(', ')} ignored (they configure a backend given by name)`,
+        `AsyncLogger: ${ignored.join(', ')} ignored (they configure a backend given by name)`,
       );
     }
     this.bufferSize = own.buffer_size;
@@ -147,10 +188,12 @@ export class AsyncLogger extends LoggerWrapper {
       (own.flush_timeout ??
         (owner instanceof TelemetryLogger ? owner.settings.flush_timeout : undefined) ??
         DEFAULT_FLUSH_TIMEOUT_MS / 1000) * 1000;
-    this.ops = new Uint8Array(this.bufferSize);
-    this.firsts = new Array(this.bufferSize);
-    this.seconds = new Array(this.bufferSize);
-    this.steps = new Float64Array(this.bufferSize);
+    // The calling-thread ring (none when a worker has the backends).
+    const slots = worker ? 0 : this.bufferSize;
+    this.ops = new Uint8Array(slots);
+    this.firsts = new Array(slots);
+    this.seconds = new Array(slots);
+    this.steps = new Float64Array(slots);
     this.warner = new OnceWarner(this.logger);
     runOf(base)?.meters.each((meter) =>
       this.droppedCounters.push(
@@ -165,14 +208,21 @@ export class AsyncLogger extends LoggerWrapper {
     this.takeOverExitHooks(base);
   }
 
-  /** Where the calls stand: buffered, delivered, dropped and failed counts. */
+  /** Where the calls stand: buffered, delivered, dropped, failed and lost counts. */
   get stats(): AsyncLoggerStats {
+    if (this.worker) return this.worker.stats;
     return {
       buffered: this.count,
       delivered: this.delivered,
       dropped: this.dropped,
       failed: this.failed,
+      lost: 0,
     };
+  }
+
+  /** Whether the backends run in a worker thread (see the class's documentation). */
+  get inWorker(): boolean {
+    return this.worker !== undefined;
   }
 
   protected override writeMetrics(metrics: Metrics, step?: number): void {
@@ -231,6 +281,10 @@ export class AsyncLogger extends LoggerWrapper {
    * and reported. Idempotent.
    */
   protected override onFinish(options: FinishOptions): Promise<void> {
+    if (this.worker) {
+      this.finishing ??= this.finishWorker(this.worker, options);
+      return this.finishing;
+    }
     this.finishing ??= (async () => {
       clearInterval(this.timer);
       untrackRun(this);
@@ -261,7 +315,29 @@ export class AsyncLogger extends LoggerWrapper {
     return this.finishing;
   }
 
+  /** The worker delivers what is left and finishes its backends, within flush_timeout. */
+  private async finishWorker(worker: WorkerLogger, options: FinishOptions): Promise<void> {
+    clearInterval(this.timer);
+    untrackRun(this);
+    await worker.finish(options);
+    if (worker.undeliveredAtFinish > 0) {
+      this.logger.warning(
+        `AsyncLogger: finish() stopped waiting after flush_timeout (${this.flushTimeoutMs / 1000} s): ` +
+          `the backend had not taken ${worker.undeliveredAtFinish} logging calls; they are counted as dropped`,
+      );
+    }
+    this.reportDrops(true);
+  }
+
   private push(op: Op, first: unknown, second: unknown, step: number | undefined): void {
+    if (this.worker) {
+      if (this.finishing) {
+        this.warner.warn('finished', 'AsyncLogger: a logging call after finish() was ignored');
+        return;
+      }
+      this.worker.write(op, first, second, step);
+      return;
+    }
     if (this.finishing) {
       this.warner.warn('finished', 'AsyncLogger: a logging call after finish() was ignored');
       return;
@@ -300,7 +376,8 @@ export class AsyncLogger extends LoggerWrapper {
 
   private tick(): void {
     this.reportDrops(false);
-    this.requestDrain();
+    // A worker flushes its backends on its own timer.
+    if (!this.worker) this.requestDrain();
   }
 
   /** Runs hand-overs until none is requested; one at a time. */
@@ -416,14 +493,15 @@ export class AsyncLogger extends LoggerWrapper {
   }
 
   private reportDrops(final: boolean): void {
-    const fresh = this.dropped - this.droppedReported;
+    const dropped = this.worker ? this.worker.stats.dropped : this.dropped;
+    const fresh = dropped - this.droppedReported;
     if (fresh > 0) {
-      this.droppedReported = this.dropped;
+      this.droppedReported = dropped;
       for (const counter of this.droppedCounters) counter.add(fresh);
       this.logger.warning(
         `AsyncLogger: ${fresh} logging calls dropped ${final ? 'before finish' : `in the last ${this.flushInterval} s`} ` +
           `(buffer of ${this.bufferSize} full: the backend is slower than the logging); ` +
-          `${this.dropped} dropped in all`,
+          `${dropped} dropped in all`,
       );
     }
   }
@@ -437,8 +515,9 @@ export class AsyncLogger extends LoggerWrapper {
     const settings = owner instanceof TelemetryLogger ? owner.settings : undefined;
     if (owner instanceof TelemetryLogger) untrackRun(owner);
     trackRun(this, {
-      handleSignals: settings?.handle_signals ?? false,
-      flushTimeoutMs: settings ? settings.flush_timeout * 1000 : DEFAULT_FLUSH_TIMEOUT_MS,
+      // A worker's backends are told nothing of signals: the configuration's key is for this.
+      handleSignals: settings?.handle_signals ?? this.config.handle_signals === true,
+      flushTimeoutMs: settings ? settings.flush_timeout * 1000 : this.flushTimeoutMs,
     });
   }
 }

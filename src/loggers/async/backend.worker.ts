@@ -85,6 +85,19 @@ port.on('message', (message: ToWorker) => {
   ring();
 });
 
+// A worker's process.stdout and stderr pass every chunk to the calling thread, which writes it
+// when its event loop turns: a loop that never yields would see no console line before its end.
+// Here they write to the process's descriptors at once, one whole line per write(2), in time
+// order with the calling thread's own writes.
+for (const [stream, fd] of [
+  [process.stdout, 1],
+  [process.stderr, 2],
+] as const) {
+  const writer = fdWriter(fd);
+  Object.defineProperty(stream, 'write', { value: writer.write, configurable: true });
+  Object.defineProperty(stream, 'isTTY', { value: writer.isTTY, configurable: true });
+}
+
 // A writer waiting for room must not wait for a reader that has gone.
 process.on('exit', gone);
 let logger: BaseLogger;
@@ -106,6 +119,7 @@ port.close();
 
 function build(): BaseLogger {
   const { build } = init;
+  if (build.kind === 'yaml') return createLogger(build.path, { diagnostics });
   if (build.kind === 'multi') {
     return createLogger(withStreams(build.config) as Parameters<typeof createLogger>[0], {
       diagnostics,

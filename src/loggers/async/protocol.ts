@@ -12,7 +12,9 @@ export type BuildSpec =
   /** `LoggerRegistry.get(name)` with the section `config`. */
   | { readonly kind: 'backend'; readonly name: string; readonly config: Record<string, unknown> }
   /** `createLogger(config)`: the dict form, several backends sharing one run. */
-  | { readonly kind: 'multi'; readonly config: Record<string, unknown> };
+  | { readonly kind: 'multi'; readonly config: Record<string, unknown> }
+  /** `createLogger(path)`: a YAML file's `logging:` section. */
+  | { readonly kind: 'yaml'; readonly path: string };
 
 export interface WorkerInit {
   readonly memory: RingMemory;
@@ -71,14 +73,17 @@ export function isFdStream(value: unknown): value is FdStream {
  * each chunk to the calling thread, which writes it only when its event loop turns).
  */
 export function fdWriter(fd: number): {
-  write(chunk: string | Uint8Array): boolean;
+  write(chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean;
   readonly isTTY: boolean;
   readonly fd: number;
 } {
   return {
     fd,
     isTTY: isatty(fd),
-    write(chunk) {
+    write(chunk, encoding, callback) {
+      // Stream callers may wait for the write's callback.
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') process.nextTick(done as () => void);
       let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       // A pipe the process set non-blocking answers EAGAIN while full: try again, a while.
       for (let attempt = 0; data.length > 0 && attempt < 1000; attempt++) {

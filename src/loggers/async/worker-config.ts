@@ -15,7 +15,7 @@ import { LoggerRegistry } from '../base-logger.js';
 import type { BuildSpec } from './protocol.js';
 
 /** The keys of the wrapper itself, never passed to a backend. */
-const WRAPPER_KEYS = ['base_logger', 'backend', 'backends'];
+const WRAPPER_KEYS = ['base_logger', 'backend', 'backends', 'config'];
 
 export type WorkerPlan =
   | { readonly build: BuildSpec; readonly modules: readonly string[] }
@@ -37,6 +37,19 @@ export function planWorker(
   }
   const urls = modules.map(moduleUrl);
   const given = config.base_logger ?? config.backend;
+  const customNames = LoggerRegistry.names().filter((name) => !(name in sectionSchemas));
+  if (config.config !== undefined) {
+    if (given !== undefined || config.backends !== undefined) {
+      return { why: 'config is given with backend, backends or base_logger' };
+    }
+    if (typeof config.config !== 'string') return { why: 'config is not a YAML path' };
+    const loaded = LoggingConfig.load(config.config, { customBackends: customNames });
+    const custom = loaded.backends.filter((name) => !(name in sectionSchemas));
+    if (custom.length > 0 && urls.length === 0) {
+      return { why: `the custom backends ${custom.join(', ')} have no worker_modules` };
+    }
+    return { build: { kind: 'yaml', path: config.config }, modules: urls };
+  }
   if (config.backends !== undefined) {
     if (given !== undefined) return { why: 'backends is given with backend or base_logger' };
     const names = config.backends;
@@ -83,10 +96,12 @@ export function planWorker(
   return cloneable({ build: { kind: 'backend', name, config: section }, modules: urls });
 }
 
-/** The console stream as the worker writes it: a file descriptor. */
-function streamForWorker(stream: unknown): { __fd: number } | undefined {
-  if (stream === undefined || stream === 'stderr') return { __fd: 2 };
-  if (stream === 'stdout') return { __fd: 1 };
+/**
+ * The console stream as the worker gets it: `stderr` and `stdout` as they are (the worker's are
+ * the process's descriptors, see the worker entry), a stream of a file descriptor as that.
+ */
+function streamForWorker(stream: unknown): string | { __fd: number } | undefined {
+  if (stream === undefined || stream === 'stderr' || stream === 'stdout') return stream ?? 'stderr';
   const fd = (stream as { fd?: unknown } | null)?.fd;
   return typeof fd === 'number' ? { __fd: fd } : undefined;
 }

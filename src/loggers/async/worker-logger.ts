@@ -18,9 +18,20 @@ import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../../events/media.js';
 import { within } from '../../telemetry/deadline.js';
 import type { FinishOptions } from '../../telemetry/training-run.js';
-import { BaseLogger, type Metrics } from '../base-logger.js';
+import { LoggerFacade, type Metrics } from '../base-logger.js';
 import type { BuildSpec, FromWorker, MessageCall, ToWorker, WorkerInit } from './protocol.js';
 import { allocateRing, Control, RecordOp, RingWriter, WriteResult } from './row-ring.js';
+
+/** Which method a call is (the AsyncLogger's own ring uses the same numbers). */
+export const CallOp = {
+  Metrics: 0,
+  AtCurrentStep: 1,
+  Histogram: 2,
+  Image: 3,
+  Text: 4,
+  Hyperparams: 5,
+} as const;
+export type CallOp = (typeof CallOp)[keyof typeof CallOp];
 
 /** Fresh workers started after deaths before the calls are counted as lost instead. */
 const MAX_RESTARTS = 3;
@@ -47,7 +58,7 @@ export interface WorkerStats {
   readonly lost: number;
 }
 
-export class WorkerLogger extends BaseLogger {
+export class WorkerLogger extends LoggerFacade {
   private readonly options: WorkerLoggerOptions;
   private readonly memory: ReturnType<typeof allocateRing>;
   private readonly writer: RingWriter;
@@ -98,40 +109,67 @@ export class WorkerLogger extends BaseLogger {
     return this.worker;
   }
 
-  logMetrics(metrics: Metrics, step?: number): void {
-    if (isRow(metrics) && isStep(step)) {
-      this.writeRow(RecordOp.Metrics, metrics, step ?? Number.NaN, 'logMetrics', step);
-    } else {
-      this.send({ method: 'logMetrics', args: [metrics, step] });
+  /** The AsyncLogger's calls, as its own ring gets them: `first`, `second` per method. */
+  write(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
+    switch (op) {
+      case CallOp.Metrics:
+        if (isRow(first) && isStep(step)) {
+          this.writeRow(RecordOp.Metrics, first, step ?? Number.NaN, 'logMetrics', step);
+        } else {
+          this.send({ method: 'logMetrics', args: [first, step] });
+        }
+        return;
+      case CallOp.AtCurrentStep:
+        if (isRow(first))
+          this.writeRow(RecordOp.AtCurrentStep, first, Number.NaN, 'logAtCurrentStep');
+        else this.send({ method: 'logAtCurrentStep', args: [first] });
+        return;
+      case CallOp.Histogram:
+        this.send({ method: 'logHistogram', args: [first as string, second, step] });
+        return;
+      case CallOp.Image:
+        this.send({ method: 'logImage', args: [first as string, second, step] });
+        return;
+      case CallOp.Text:
+        this.send({ method: 'logText', args: [first as string, second as string, step] });
+        return;
+      case CallOp.Hyperparams:
+        this.send({ method: 'logHyperparams', args: [first, second] });
+        return;
     }
   }
 
-  override logAtCurrentStep(values: Readonly<Record<string, number>>): void {
-    if (isRow(values))
-      this.writeRow(RecordOp.AtCurrentStep, values, Number.NaN, 'logAtCurrentStep');
-    else this.send({ method: 'logAtCurrentStep', args: [values] });
+  protected writeMetrics(metrics: Metrics, step?: number): void {
+    this.write(CallOp.Metrics, metrics, undefined, step);
   }
 
-  override logHistogram(tag: string, values: HistogramInput, step?: number): void {
-    this.send({ method: 'logHistogram', args: [tag, values, step] });
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.write(CallOp.AtCurrentStep, values, undefined, undefined);
   }
 
-  override logImage(tag: string, images: ImageInput, step?: number): void {
-    this.send({ method: 'logImage', args: [tag, images, step] });
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.write(CallOp.Histogram, tag, values, step);
   }
 
-  override logText(tag: string, text: string, step?: number): void {
-    this.send({ method: 'logText', args: [tag, text, step] });
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
+    this.write(CallOp.Image, tag, images, step);
   }
 
-  override logHyperparams(hparams: Readonly<Record<string, unknown>>, metrics?: Metrics): void {
-    this.send({ method: 'logHyperparams', args: [hparams, metrics] });
+  protected override writeText(tag: string, text: string, step?: number): void {
+    this.write(CallOp.Text, tag, text, step);
   }
 
-  override logModel(
+  protected override writeHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics?: Metrics,
+  ): void {
+    this.write(CallOp.Hyperparams, hparams, metrics, undefined);
+  }
+
+  protected override writeModel(
     model: string | Uint8Array,
     name: string,
-    aliases: readonly string[] = [],
+    aliases: readonly string[],
   ): Promise<void> {
     if (this.dead || this.closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -142,7 +180,7 @@ export class WorkerLogger extends BaseLogger {
   }
 
   /** Resolves once the worker has delivered every call made before it, and flushed. */
-  override async flush(): Promise<void> {
+  protected override async onFlush(): Promise<void> {
     if (this.dead || this.closed) return;
     const id = ++this.requests;
     const flushed = new Promise<void>((resolve) => this.replies.set(id, () => resolve()));
@@ -154,7 +192,7 @@ export class WorkerLogger extends BaseLogger {
    * At process exit: has the worker deliver everything in the ring and write it synchronously,
    * and waits for it (at most `flush_timeout`, and 5 s).
    */
-  override flushSync(end?: FinishOptions): void {
+  protected override onFlushSync(end?: FinishOptions): void {
     if (this.dead || this.closed) return;
     const c = this.control;
     Atomics.store(c, Control.syncExitCode, end?.exitCode ?? -1);
@@ -175,7 +213,7 @@ export class WorkerLogger extends BaseLogger {
    * Has the worker deliver what is left and finish the backends, within `flush_timeout`; what it
    * has not delivered by then is counted as dropped. Returns the count.
    */
-  override finish(options: FinishOptions = {}): Promise<void> {
+  protected override onFinish(options: FinishOptions): Promise<void> {
     this.finishing ??= this.finishWorker(options);
     return this.finishing;
   }
