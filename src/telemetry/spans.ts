@@ -194,7 +194,8 @@ export function exceptionInfo(error: unknown, functionName?: string): ExceptionI
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Frames of the instrumentation itself: this package's wrappers and OTel's context plumbing. */
 const INSTRUMENTATION_FRAMES = [
-  ...['telemetry', 'loggers'].flatMap((dir) => {
+  // chunks/: the code the built entries share (scripts/build.mjs bundles dist/), these among it.
+  ...['telemetry', 'loggers', 'chunks'].flatMap((dir) => {
     const path = join(PACKAGE_DIR, dir, sep);
     return [path, pathToFileURL(path).href];
   }),
