@@ -7,17 +7,21 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 
 /**
  * A function returning `specifier`'s module, loaded on its first call. It is the very module an
  * `import` here would load, whether the package is CommonJS or an ES module (required as one, as
  * Node does from 20.19 and 22.12 on): a dual package is never loaded twice, once of each kind.
+ *
+ * The build (scripts/build.mjs) bundles some dependencies into our own files: for those it passes
+ * a function returning the bundled module instead of the specifier, still evaluated on first use.
  */
-export function lazyModule<T>(specifier: string): () => T {
+export function lazyModule<T>(specifier: string | (() => T)): () => T {
   let loaded: T | undefined;
   return () => {
-    loaded ??= require(resolve(specifier)) as T;
+    loaded ??=
+      typeof specifier === 'function' ? specifier() : (requireHere(resolve(specifier)) as T);
     return loaded;
   };
 }
@@ -29,5 +33,5 @@ export function lazyModule<T>(specifier: string): () => T {
 function resolve(specifier: string): string {
   return typeof import.meta.resolve === 'function'
     ? fileURLToPath(import.meta.resolve(specifier))
-    : require.resolve(specifier);
+    : requireHere.resolve(specifier);
 }

@@ -16,8 +16,8 @@ const MiB = 1024 * 1024;
 const TIME_BUDGET_NS = 100e6;
 const RSS_BUDGET = 30 * MiB;
 
-/** The compiled package entry, beside this suite in `.bench-dist/`. */
-const ENTRY = new URL('../../src/index.js', import.meta.url).href;
+/** The package entry as it ships, bundled (scripts/build.mjs) beside this suite in `.bench-dist/`. */
+const ENTRY = new URL('../../package/index.js', import.meta.url).href;
 
 /** Prints the time since the process started (ns) and its peak RSS (bytes) as JSON. */
 const REPORT =

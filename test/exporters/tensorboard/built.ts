@@ -4,7 +4,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../../../scripts/test-env.mjs';
 
@@ -22,7 +21,8 @@ function* sources(dir: string): Generator<string> {
 function staleOutputs(): string[] {
   const src = join(repoRoot, 'src');
   return [...sources(src)].filter((source) => {
-    const output = join(repoRoot, 'dist', relative(src, source).replace(/\.ts$/, '.js'));
+    // Each source's declaration (the JavaScript is bundled: scripts/build.mjs).
+    const output = join(repoRoot, 'dist', relative(src, source).replace(/\.ts$/, '.d.ts'));
     try {
       return statSync(output).mtimeMs < statSync(source).mtimeMs;
     } catch {
@@ -34,13 +34,10 @@ function staleOutputs(): string[] {
 /** Builds dist/ when it is older than src/; throws with the compiler's output when it cannot. */
 export function ensureBuilt(): void {
   if (staleOutputs().length === 0) return;
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  // Type errors do not stop tsc from emitting; `npm test` reports them in its own step.
-  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
     cwd: repoRoot,
     encoding: 'utf8',
   });
-  spawnSync(process.execPath, ['scripts/copy-assets.mjs'], { cwd: repoRoot });
   const stale = staleOutputs();
   if (stale.length > 0) {
     throw new Error(

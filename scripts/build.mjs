@@ -1,0 +1,174 @@
+// Builds dist/: tsc writes the declarations and their maps, one per source file as before; esbuild
+// writes the JavaScript, bundled per entry (every package.json `exports` and `bin` target, every
+// `*.worker.ts`, and the modules the repository's scripts import) with the code entries share in
+// chunks. A process then loads a few files of ours instead of a hundred: most of the import time
+// was Node resolving and reading modules (BENCHMARKS.md section 6).
+//
+// The OTel packages and protobufjs stay external: the API must be the one copy the application
+// uses, the SDK dedupes with the application's, and protobufjs and zod are in our declarations
+// (so they must be installed anyway). The small dependencies only our code uses are bundled, so
+// `npm install jepa-loggers` brings fewer packages; their licenses go to
+// dist/third-party-licenses.txt.
+//
+//   node scripts/build.mjs                       dist/, declarations included
+//   node scripts/build.mjs --js-only <outdir>    the JavaScript only, elsewhere (the benchmarks)
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { build } from 'esbuild';
+
+const require = createRequire(import.meta.url);
+const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+
+/** Bundled rather than installed: none of them is named in our declarations. */
+const BUNDLED = new Set([
+  'ajv',
+  'chalk',
+  'fast-deep-equal',
+  'fast-uri',
+  'json-schema-traverse',
+  'pngjs',
+  'require-from-string',
+  'yaml',
+]);
+/** Modules outside `exports` that the repository's own scripts import from dist/. */
+const SCRIPT_ENTRIES = ['config/reference'];
+
+const jsOnly = process.argv[2] === '--js-only';
+const target = jsOnly ? process.argv[3] : 'dist';
+if (!target) throw new Error('usage: node scripts/build.mjs [--js-only <outdir>]');
+// Built beside the target, then swapped in: tests running meanwhile never find it half written.
+const outdir = `${target}.building`;
+
+function* walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+/** `dist/loggers/x.js` -> `loggers/x`, the entry's name (its path in dist/ without `.js`). */
+function entryName(target) {
+  return target.replace(/^(\.\/)?dist\//, '').replace(/\.js$/, '');
+}
+
+function entryPoints() {
+  const targets = [
+    ...Object.values(manifest.exports).flatMap((value) =>
+      typeof value === 'string' ? [] : [value.default],
+    ),
+    ...Object.values(manifest.bin),
+  ].map(entryName);
+  const workers = [...walk('src')]
+    .filter((path) => path.endsWith('.worker.ts'))
+    .map((path) => relative('src', path).split(sep).join('/').replace(/\.ts$/, ''));
+  const names = [...new Set([...targets, ...workers, ...SCRIPT_ENTRIES])];
+  return Object.fromEntries(names.map((name) => [name, `src/${name}.ts`]));
+}
+
+/** Every runtime dependency not bundled, and its subpaths. */
+function externals() {
+  const names = Object.keys({
+    ...manifest.dependencies,
+    ...manifest.optionalDependencies,
+    ...manifest.peerDependencies,
+  }).filter((name) => !BUNDLED.has(name));
+  return names.flatMap((name) => [name, `${name}/*`]);
+}
+
+// A bundled file is no longer where its source's `import.meta.url` says, so each source's
+// `import.meta.url` becomes its unbundled URL: the path from dist/'s root, written relative to
+// the output file once the outputs are known (below). Assets (.proto), the package.json and
+// workers are then found where they always were.
+const ROOT_MARK = '@jepa-loggers-dist-root@/';
+const lazyBundled = /lazyModule(<[^\n]*?>)?\(\s*'([^']+)'\s*\)/g;
+
+const sourceUrls = {
+  name: 'source-urls',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const unbundled = relative('src', args.path).split(sep).join('/').replace(/\.ts$/, '.js');
+      const contents = readFileSync(args.path, 'utf8')
+        .replaceAll(
+          'import.meta.url',
+          `new URL(${JSON.stringify(ROOT_MARK + unbundled)}, import.meta.url).href`,
+        )
+        // A bundled dependency loaded on first use (src/lazy-module.ts): still evaluated then.
+        .replace(lazyBundled, (call, typeArguments, specifier) =>
+          BUNDLED.has(specifier)
+            ? `lazyModule${typeArguments ?? ''}(() => require(${JSON.stringify(specifier)}))`
+            : call,
+        );
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
+// Type errors do not stop tsc from writing the declarations, nor this build: it fails at the end.
+let typeErrors = false;
+rmSync(outdir, { recursive: true, force: true });
+if (!jsOnly) {
+  const tsc = require.resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outdir], {
+      stdio: 'inherit',
+    });
+  } catch {
+    typeErrors = true;
+  }
+}
+
+const result = await build({
+  entryPoints: entryPoints(),
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  chunkNames: 'chunks/[name]-[hash]',
+  external: externals(),
+  sourcemap: !jsOnly,
+  sourcesContent: false,
+  // The bundled CommonJS dependencies require Node's built-in modules.
+  banner: {
+    js: "import { createRequire as __jepaCreateRequire } from 'node:module';\nconst require = __jepaCreateRequire(import.meta.url);",
+  },
+  plugins: [sourceUrls],
+  metafile: true,
+  logLevel: 'warning',
+});
+
+for (const output of Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.js'))) {
+  const toRoot = relative(dirname(output), outdir).split(sep).join('/');
+  const text = readFileSync(output, 'utf8');
+  writeFileSync(output, text.replaceAll(ROOT_MARK, toRoot ? `${toRoot}/` : './'));
+}
+
+execFileSync(process.execPath, ['scripts/copy-assets.mjs', outdir], { stdio: 'inherit' });
+
+// The licenses of what was bundled, one after another.
+const bundledPackages = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
+  if (match) bundledPackages.set(match[2], match[1]);
+}
+const notices = [...bundledPackages].sort().map(([name, dir]) => {
+  const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const file = readdirSync(dir).find((entry) => /^licen[cs]e/i.test(entry));
+  if (!file) throw new Error(`${name}: bundled, but it has no license file to ship`);
+  return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+});
+writeFileSync(
+  join(outdir, 'third-party-licenses.txt'),
+  `jepa-loggers bundles these packages in its JavaScript:\n\n${notices.join('\n---\n\n')}`,
+);
+
+const previous = `${target}.previous`;
+rmSync(previous, { recursive: true, force: true });
+if (existsSync(target)) renameSync(target, previous);
+renameSync(outdir, target);
+rmSync(previous, { recursive: true, force: true });
+if (typeErrors) process.exitCode = 1;
