@@ -8,8 +8,8 @@
  */
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { varintSize, writeVarint } from '../src/exporters/protobuf-varint.js';
 import { maskedCrc32c } from '../src/exporters/tensorboard/crc32c.js';
+import { varintSize, writeVarint } from '../src/protobuf-varint.js';
 
 const BUFFER_BYTES = 1 << 20;
 const FILE_VERSION = 'brain.Event:2';

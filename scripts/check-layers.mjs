@@ -22,7 +22,8 @@ export const LAYERS = [
   { name: 'config', units: ['config'], imports: ['leaf'] },
   { name: 'telemetry', units: ['telemetry'] },
   { name: 'exporters', units: ['exporters'] },
-  // The training-event contract and the W&B client: formats every exporter may write.
+  // Formats and clients: the training-event contract, and the W&B client (src/wandb: run files,
+  // the .wandb format, streaming, sync, artifacts) that the W&B exporter and wandb-sync use.
   { name: 'formats', units: ['events', 'wandb'] },
   { name: 'leaf', units: ['leaf'] },
 ];
@@ -32,17 +33,12 @@ export const EXCEPTIONS = [
   {
     from: 'exporters/wandb/wandb-backend.ts',
     to: ['config/errors.ts', 'config/sections/wandb.ts'],
-    why: 'resolves its W&B section (key, entity, mode) and reports a missing key as a ConfigError, which validate-config shows with the file and line; moving that into the loggers is part of the src/wandb/ client work',
+    why: 'resolves its W&B section (key, entity, mode) and reports a missing key as a ConfigError, which validate-config shows with the file and line; that belongs in loggers/wandb-logger.ts, which builds the backend',
   },
   {
     from: 'exporters/otlp/otlp-backend.ts',
     to: ['config/sections/common.ts', 'config/sections/otlp.ts'],
     why: 'takes the otlp section as its options type and the section’s bounds on intervals; an options type of its own would copy the section field by field',
-  },
-  {
-    from: 'exporters/wandb/system-stats.ts',
-    to: ['telemetry/system-metrics.ts'],
-    why: 'the jepa.system event’s key names are typed beside their samplers (issue 18, new); they belong in src/events/ with the rest of the contract',
   },
 ];
 

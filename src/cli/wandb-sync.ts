@@ -7,12 +7,19 @@
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Environment } from '../environment.js';
-import { WandbHttp } from '../exporters/wandb/http-client.js';
-import { findRunFiles, isOnlineRun, isSynced, markSynced } from '../exporters/wandb/local-runs.js';
-import { netrcPassword } from '../exporters/wandb/netrc.js';
-import { type ReadRun, readRecordedRun } from '../exporters/wandb/recorded-run.js';
-import { type RunSyncResult, syncRun } from '../exporters/wandb/run-sync.js';
-import { DEFAULT_BASE_URL } from '../exporters/wandb/wandb-backend.js';
+import {
+  DEFAULT_BASE_URL,
+  findRunFiles,
+  isOnlineRun,
+  isSynced,
+  markSynced,
+  type ReadRun,
+  type RunSyncResult,
+  readRecordedRun,
+  syncRun,
+  WandbHttp,
+  wandbApiKey,
+} from '../wandb/index.js';
 import type { Output } from './validate-config.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -95,7 +102,7 @@ export async function runWandbSync(args: readonly string[], io: WandbSyncIo = {}
   if (values['dry-run']) return dryRun(files, out, err);
 
   const baseUrl = env.WANDB_BASE_URL || DEFAULT_BASE_URL;
-  const apiKey = env.WANDB_API_KEY || netrcPassword(new URL(baseUrl).hostname, env);
+  const apiKey = wandbApiKey(baseUrl, env, env.WANDB_API_KEY);
   if (!apiKey) {
     err.write(
       `wandb-sync: no API key for ${baseUrl}: set WANDB_API_KEY, or run \`wandb login\` (it saves the key in ~/.netrc)\n`,

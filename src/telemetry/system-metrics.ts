@@ -52,6 +52,8 @@ const HOST_METRICS = {
 } as const satisfies Record<string, HostInstrument>;
 
 export type HostMetric = keyof typeof HOST_METRICS;
+/** The host, process and runtime names a sample holds. */
+export const HOST_METRIC_NAMES = Object.keys(HOST_METRICS) as readonly HostMetric[];
 
 /** GPU instruments (one point per GPU, `hw.id` = `gpu<index>`) and the reading each shows. */
 const GPU_METRICS = {
@@ -68,6 +70,8 @@ const GPU_METRICS = {
 } as const;
 
 export type GpuMetric = keyof typeof GPU_METRICS;
+/** The GPU names a sample holds (each as `<name>/gpu<index>`). */
+export const GPU_METRIC_NAMES = Object.keys(GPU_METRICS) as readonly GpuMetric[];
 
 /**
  * The histogram's timer fires every `LOOP_RESOLUTION_MS` and records the time between fires, in

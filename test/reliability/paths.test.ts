@@ -12,10 +12,10 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import { runDirectory } from '../../src/exporters/tensorboard/run-directory.js';
-import { mediaFile } from '../../src/exporters/wandb/media.js';
-import { RunWriter } from '../../src/exporters/wandb/run-writer.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
 import { WandbLogger } from '../../src/loggers/wandb-logger.js';
+import { mediaFile } from '../../src/wandb/media.js';
+import { RunWriter } from '../../src/wandb/run-writer.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'paths-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

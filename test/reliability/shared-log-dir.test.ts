@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunWriter } from '../../src/exporters/wandb/run-writer.js';
+import { RunWriter } from '../../src/wandb/run-writer.js';
 import { distIndex, ensureBuilt } from '../exporters/tensorboard/built.js';
 import { accumulate, readRecords } from '../exporters/tensorboard/readers.js';
 import { readWandbFile } from '../exporters/wandb/wandb-python.js';

@@ -11,7 +11,7 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DiagnosticLogger } from '../../diagnostics.js';
-import { makeDirectory } from '../make-directory.js';
+import { makeDirectory } from '../../make-directory.js';
 import { fileVersionEvent } from './event-encoder.js';
 import { frameRecordInto, RECORD_DATA_OFFSET, RECORD_OVERHEAD, sealRecord } from './record.js';
 

@@ -8,7 +8,7 @@
  * hold it to both).
  */
 import type { MetricsEvent } from '../../events/events.js';
-import { varintSize, writeVarint } from '../protobuf-varint.js';
+import { varintSize, writeVarint } from '../../protobuf-varint.js';
 
 const WALL_TIME_KEY = 0x09; // Event.wall_time: field 1, fixed64
 const STEP_KEY = 0x10; // Event.step: field 2, varint

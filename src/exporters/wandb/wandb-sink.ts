@@ -19,13 +19,12 @@ import type {
 } from '../../events/events.js';
 import { maskSecretNames } from '../../secrets.js';
 import { runMetadata, wandbInternalConfig } from '../../wandb/client-info.js';
-import type { TrainingSink } from '../training-sink.js';
-import { ConsoleCapture, type OutputStream } from './console-capture.js';
-import { OUTPUT_FILE } from './file-stream.js';
-import { type Combine, type HistoryRow, HistoryRows } from './history.js';
-import { HistoryEncoder } from './history-encoder.js';
-import { HistorySpool } from './history-spool.js';
-import type { WandbHttp } from './http-client.js';
+import { ConsoleCapture, type OutputStream } from '../../wandb/console-capture.js';
+import { OUTPUT_FILE } from '../../wandb/file-stream.js';
+import { type Combine, type HistoryRow, HistoryRows } from '../../wandb/history.js';
+import { HistoryEncoder } from '../../wandb/history-encoder.js';
+import { HistorySpool } from '../../wandb/history-spool.js';
+import type { WandbHttp } from '../../wandb/http-client.js';
 import {
   combineImages,
   histogramValue,
@@ -33,9 +32,9 @@ import {
   imageFileValue,
   mediaFile,
   textHtml,
-} from './media.js';
-import { stageModel } from './model-artifact.js';
-import { OnlineRun, type ResumeMode } from './online-run.js';
+} from '../../wandb/media.js';
+import { stageModel } from '../../wandb/model-artifact.js';
+import { OnlineRun, type ResumeMode } from '../../wandb/online-run.js';
 import {
   artifactRecord,
   configRecord,
@@ -47,14 +46,15 @@ import {
   runRecord,
   statsRecord,
   summaryRecord,
-} from './records.js';
-import { RunConfig } from './run-config.js';
-import type { WandbRunInfo } from './run-info.js';
-import type { RunWriter } from './run-writer.js';
-import { eventsLine, outputLine } from './streamed-lines.js';
-import { RunSummary, type SummaryAggregate } from './summary.js';
-import { wandbSystemStats } from './system-stats.js';
-import { wandbJson } from './wandb-json.js';
+} from '../../wandb/records.js';
+import { RunConfig } from '../../wandb/run-config.js';
+import type { WandbRunInfo } from '../../wandb/run-info.js';
+import type { RunWriter } from '../../wandb/run-writer.js';
+import { eventsLine, outputLine } from '../../wandb/streamed-lines.js';
+import { RunSummary, type SummaryAggregate } from '../../wandb/summary.js';
+import { wandbSystemStats } from '../../wandb/system-stats.js';
+import { wandbJson } from '../../wandb/wandb-json.js';
+import type { TrainingSink } from '../training-sink.js';
 
 export interface WandbOnlineOptions {
   readonly http: WandbHttp;

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HistoryRow } from '../../../src/exporters/wandb/history.js';
-import { HistoryEncoder } from '../../../src/exporters/wandb/history-encoder.js';
-import { encodeRecord } from '../../../src/exporters/wandb/records.js';
-import { wandbJson } from '../../../src/exporters/wandb/wandb-json.js';
+import type { HistoryRow } from '../../src/wandb/history.js';
+import { HistoryEncoder } from '../../src/wandb/history-encoder.js';
+import { encodeRecord } from '../../src/wandb/records.js';
+import { wandbJson } from '../../src/wandb/wandb-json.js';
 
 function reference(num: number, row: HistoryRow): Uint8Array {
   const item = Object.entries(row).map(([key, value]) => ({ key, valueJson: wandbJson(value) }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryRows } from '../../../src/exporters/wandb/history.js';
-import { RunSummary } from '../../../src/exporters/wandb/summary.js';
-import { wandbJson } from '../../../src/exporters/wandb/wandb-json.js';
+import { HistoryRows } from '../../src/wandb/history.js';
+import { RunSummary } from '../../src/wandb/summary.js';
+import { wandbJson } from '../../src/wandb/wandb-json.js';
 
 const start = Date.UTC(2026, 0, 1);
 

@@ -7,7 +7,7 @@
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
+import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 
 /** Where reading resumes: the index of the next line and its byte position in the file. */
 export interface SpoolCursor {

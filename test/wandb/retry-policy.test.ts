@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isRetryable,
-  parseRetryAfter,
-  retryDelayMs,
-} from '../../../src/exporters/wandb/retry-policy.js';
+import { isRetryable, parseRetryAfter, retryDelayMs } from '../../src/wandb/retry-policy.js';
 
 describe('retry policy (W&B facts: retry 429 and 5xx, never 400/401/403/404)', () => {
   it('retries 429, 5xx and no-answer, but not the client errors W&B never retries', () => {

@@ -1,11 +1,20 @@
 /**
- * The API key `wandb login` saved: the password of the server's host in `~/.netrc` (or the file
+ * The API key of a W&B server: the one given (`WANDB_API_KEY`, a configuration's `api_key`), else
+ * the one `wandb login` saved, the password of the server's host in `~/.netrc` (or the file
  * `NETRC` names), so users who logged in with W&B's CLI need no variable.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Environment } from '../../environment.js';
+import type { Environment } from '../environment.js';
+
+/** The W&B cloud, where runs go when no base URL is given. */
+export const DEFAULT_BASE_URL = 'https://api.wandb.ai';
+
+/** `given` when it is set, else the key netrc holds for `baseUrl`'s host. */
+export function wandbApiKey(baseUrl: string, env: Environment, given?: string): string | undefined {
+  return given || netrcPassword(new URL(baseUrl).hostname, env);
+}
 
 /** The password netrc holds for `host`, if any. */
 export function netrcPassword(host: string, env: Environment): string | undefined {

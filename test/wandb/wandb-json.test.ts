@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWandbJson, wandbJson } from '../../../src/exporters/wandb/wandb-json.js';
+import { parseWandbJson, wandbJson } from '../../src/wandb/wandb-json.js';
 
 describe('wandbJson', () => {
   it('writes NaN, the infinities and -0 as Python does, alone and nested', () => {

@@ -3,7 +3,7 @@
  * logged. W&B stores each top-level key as `{"value": v}` (UpsertBucket's `config` string and
  * `config.yaml`).
  */
-import { lazyModule } from '../../lazy-module.js';
+import { lazyModule } from '../lazy-module.js';
 import { wandbJson } from './wandb-json.js';
 
 const yaml = lazyModule<typeof import('yaml')>('yaml');

@@ -5,8 +5,8 @@
  * are copied too. What is printed is untouched and printed first; the API key is masked in the
  * copy.
  */
-import { onPrintedLine } from '../../console-lines.js';
-import { MASK } from '../../secrets.js';
+import { onPrintedLine } from '../console-lines.js';
+import { MASK } from '../secrets.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 

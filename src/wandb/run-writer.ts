@@ -9,7 +9,7 @@
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
+import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { makeDirectory } from '../make-directory.js';
 import { RecordFramer, WANDB_FILE_HEADER } from './record-framing.js';
 import { encodeRecord, type RecordBody } from './records.js';

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStream } from '../../../src/exporters/wandb/file-stream.js';
-import { WandbGraphql } from '../../../src/exporters/wandb/graphql.js';
-import { HistorySpool } from '../../../src/exporters/wandb/history-spool.js';
-import { WandbHttp } from '../../../src/exporters/wandb/http-client.js';
-import { FakeWandbServer } from '../../support/wandb-server.js';
-import { tempDir } from './temp-dirs.js';
-import { TEST_API_KEY } from './wandb-python.js';
+import { FileStream } from '../../src/wandb/file-stream.js';
+import { WandbGraphql } from '../../src/wandb/graphql.js';
+import { HistorySpool } from '../../src/wandb/history-spool.js';
+import { WandbHttp } from '../../src/wandb/http-client.js';
+import { tempDir } from '../exporters/wandb/temp-dirs.js';
+import { TEST_API_KEY } from '../exporters/wandb/wandb-python.js';
+import { FakeWandbServer } from '../support/wandb-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DiagnosticLogger } from '../../diagnostics.js';
-import { runMetadata } from '../../wandb/client-info.js';
+import type { DiagnosticLogger } from '../diagnostics.js';
+import { runMetadata } from './client-info.js';
 import { EVENTS_FILE, FileStream, LineQueue, OUTPUT_FILE, SUMMARY_FILE } from './file-stream.js';
 import { type Bucket, WandbGraphql } from './graphql.js';
 import type { HistorySpool } from './history-spool.js';

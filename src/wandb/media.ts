@@ -4,10 +4,16 @@
  * forms). Pure: the sink writes the files.
  */
 import { createHash } from 'node:crypto';
-import type { HistogramData } from '../../events/events.js';
+
+/** A histogram as OTel's explicit-bucket points hold it (and the training events carry it). */
+export interface Histogram {
+  readonly min: number;
+  readonly bucketLimits: readonly number[];
+  readonly bucketCounts: readonly number[];
+}
 
 /** `{"_type": "histogram", "values": counts, "bins": edges}`, edges = [min, ...right edges]. */
-export function histogramValue(h: HistogramData): Record<string, unknown> {
+export function histogramValue(h: Histogram): Record<string, unknown> {
   // Bins must not decrease; an OTel point's min may lie right of its first (empty) bucket's edge.
   const first = Math.min(h.min, h.bucketLimits[0] ?? h.min);
   return { _type: 'histogram', values: [...h.bucketCounts], bins: [first, ...h.bucketLimits] };

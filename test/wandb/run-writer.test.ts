@@ -6,11 +6,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_SIZE } from '../../../src/exporters/wandb/record-framing.js';
-import { configRecord, encodeRecord } from '../../../src/exporters/wandb/records.js';
-import { RunWriter } from '../../../src/exporters/wandb/run-writer.js';
-import { tempDir } from './temp-dirs.js';
-import { readWandbFile } from './wandb-python.js';
+import { BLOCK_SIZE } from '../../src/wandb/record-framing.js';
+import { configRecord, encodeRecord } from '../../src/wandb/records.js';
+import { RunWriter } from '../../src/wandb/run-writer.js';
+import { tempDir } from '../exporters/wandb/temp-dirs.js';
+import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 
 describe('RunWriter and the .wandb framing', () => {
   it('names the run directory as W&B does and creates files/', () => {

@@ -5,13 +5,9 @@
  * key masked, and the streams as they were after `stop()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConsoleSink } from '../../../src/exporters/console/console-sink.js';
-import {
-  ConsoleCapture,
-  maskingOf,
-  type OutputStream,
-} from '../../../src/exporters/wandb/console-capture.js';
-import { CaptureStream } from '../../support/capture-stream.js';
+import { ConsoleSink } from '../../src/exporters/console/console-sink.js';
+import { ConsoleCapture, maskingOf, type OutputStream } from '../../src/wandb/console-capture.js';
+import { CaptureStream } from '../support/capture-stream.js';
 
 const KEY = 'f3a9c1e07b2d4c6e8a0b1c2d3e4f5a6b7c8d9e0f';
 let capture: ConsoleCapture | undefined;

@@ -6,13 +6,17 @@
  * for keep their OTel name and unit, as the W&B app shows them (`system.cpu.utilization`,
  * `system.nodejs.eventloop.delay.p99`).
  */
-import type { GpuMetric, HostMetric } from '../../telemetry/system-metrics.js';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
 
-/** Host metric -> W&B key and the conversion from its OTel unit. */
-const HOST_KEYS: Partial<Record<HostMetric, [string, (value: number) => number]>> = {
+type Conversion = [key: string, convert: (value: number) => number];
+
+/**
+ * Host metric (the `jepa.system` event's name, an OTel semantic convention, as
+ * telemetry/system-metrics.ts samples it) -> W&B key and the conversion from its OTel unit.
+ */
+export const HOST_KEYS: Readonly<Record<string, Conversion>> = {
   'process.cpu.utilization': ['cpu', percent],
   'system.memory.utilization': ['memory_percent', percent],
   'process.memory.usage': ['proc.memory.rssMB', (bytes) => bytes / MB],
@@ -20,8 +24,8 @@ const HOST_KEYS: Partial<Record<HostMetric, [string, (value: number) => number]>
   'system.filesystem.usage': ['disk./.usageGB', (bytes) => bytes / GB],
 };
 
-/** GPU metric -> W&B's field of `gpu.<index>.<field>`, and the conversion. */
-const GPU_FIELDS: Record<GpuMetric, [string, (value: number) => number]> = {
+/** GPU metric (`<name>/gpu<index>` in the event) -> W&B's field of `gpu.<index>.<field>`. */
+export const GPU_FIELDS: Readonly<Record<string, Conversion>> = {
   'hw.gpu.utilization': ['gpu', percent],
   'hw.gpu.memory.utilization': ['memory', percent],
   'hw.gpu.memory.usage': ['memoryAllocatedBytes', (bytes) => bytes],
@@ -40,12 +44,12 @@ export function wandbSystemStats(values: Readonly<Record<string, number>>): Reco
   const stats: Record<string, number> = {};
   for (const [name, value] of Object.entries(values)) {
     const gpu = GPU_KEY.exec(name);
-    const field = gpu && GPU_FIELDS[gpu[1] as GpuMetric];
+    const field = gpu && GPU_FIELDS[gpu[1]!];
     if (gpu && field) {
       stats[`gpu.${gpu[2]}.${field[0]}`] = field[1](value);
       continue;
     }
-    const host = HOST_KEYS[name as HostMetric];
+    const host = HOST_KEYS[name];
     if (host) stats[host[0]] = host[1](value);
     else stats[name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name] = value;
   }

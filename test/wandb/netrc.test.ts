@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { netrcPassword, parseNetrc } from '../../../src/exporters/wandb/netrc.js';
-import { tempDir } from './temp-dirs.js';
+import { netrcPassword, parseNetrc } from '../../src/wandb/netrc.js';
+import { tempDir } from '../exporters/wandb/temp-dirs.js';
 
 describe('netrc (where `wandb login` keeps the key)', () => {
   it('finds the password of a machine, on one line or several', () => {

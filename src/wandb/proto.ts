@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type protobuf from 'protobufjs';
-import { lazyModule } from '../../lazy-module.js';
+import { lazyModule } from '../lazy-module.js';
 
 const protobufjs = lazyModule<typeof protobuf>('protobufjs');
 

@@ -6,18 +6,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonTree } from '../../../src/exporters/wandb/json-tree.js';
+import { JsonTree } from '../../src/wandb/json-tree.js';
 import {
   BLOCK_SIZE,
   CHUNK_HEADER_SIZE,
   RecordFramer,
   WANDB_FILE_HEADER,
-} from '../../../src/exporters/wandb/record-framing.js';
-import {
-  unframeRecords,
-  WandbFileFormatError,
-} from '../../../src/exporters/wandb/record-unframing.js';
-import { parseWandbJson } from '../../../src/exporters/wandb/wandb-json.js';
+} from '../../src/wandb/record-framing.js';
+import { unframeRecords, WandbFileFormatError } from '../../src/wandb/record-unframing.js';
+import { parseWandbJson } from '../../src/wandb/wandb-json.js';
 
 /** A file holding `payloads`, framed by the writer. */
 function file(payloads: readonly Uint8Array[]): Buffer {
