@@ -54,6 +54,11 @@ export interface BridgeStats {
   /** Spans whose status is error. */
   failedSpans: number;
   rejected: number;
+  /**
+   * Training events handed to the backends per process: by run id, then rank, then event name
+   * (`byRun['ab12cd34']['3']['jepa.metrics']`), so a load test can match every rank's rows.
+   */
+  byRun: Record<string, Record<string, Record<string, number>>>;
 }
 
 /** OTLP `Status.code` of a failed span. */
@@ -75,6 +80,7 @@ export class Bridge {
     spans: 0,
     failedSpans: 0,
     rejected: 0,
+    byRun: {},
   };
   private stopped = false;
 
@@ -89,14 +95,19 @@ export class Bridge {
   }
 
   get stats(): BridgeStats {
-    return { ...this.counters, openRuns: this.runs.size, events: { ...this.counters.events } };
+    return {
+      ...this.counters,
+      openRuns: this.runs.size,
+      events: { ...this.counters.events },
+      byRun: structuredClone(this.counters.byRun),
+    };
   }
 
   exportLogs(resources: readonly ResourceItems<OtlpLogRecord>[]): ExportOutcome {
     const tally = newTally();
     for (const { resource, scopes } of resources) {
       const run = this.runFor(resource);
-      run.writeLogs(scopes, tally);
+      this.countPerRun(run, tally, () => run.writeLogs(scopes, tally));
       for (const { items } of scopes) this.counters.logRecords += items.length;
     }
     return this.settle(tally);
@@ -115,8 +126,10 @@ export class Bridge {
       }
       // Our own instruments make no rows (theirs come as events): they open no run, so the last
       // export of a finished run does not reopen it.
-      if (rows.rows.length > 0) this.runFor(resource).writeRows(rows, tally);
-      else this.runs.get(runKeyOf(identityOf(resource)))?.noteStep(rows.latestStep);
+      if (rows.rows.length > 0) {
+        const run = this.runFor(resource);
+        this.countPerRun(run, tally, () => run.writeRows(rows, tally));
+      } else this.runs.get(runKeyOf(identityOf(resource)))?.noteStep(rows.latestStep);
     }
     return this.settle(tally);
   }
@@ -188,6 +201,19 @@ export class Bridge {
     });
     this.closing.add(closing);
     void closing.finally(() => this.closing.delete(closing));
+  }
+
+  /** Adds the events `write` adds to the request's tally to `run`'s own counters too. */
+  private countPerRun(run: BridgeRun, tally: Tally, write: () => void): void {
+    const before = { ...tally.events };
+    write();
+    const { id, rank } = run.identity;
+    this.counters.byRun[id] ??= {};
+    const counts = (this.counters.byRun[id][String(rank)] ??= {});
+    for (const [name, count] of Object.entries(tally.events)) {
+      const added = count - (before[name] ?? 0);
+      if (added > 0) counts[name] = (counts[name] ?? 0) + added;
+    }
   }
 
   /** Adds a request's tally to the counters; the outcome for its response. */
