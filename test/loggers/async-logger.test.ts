@@ -1,16 +1,25 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
+import type { WorkerLogger } from '../../src/loggers/async/worker-logger.js';
 import { AsyncLogger } from '../../src/loggers/async-logger.js';
 import { BaseLogger, type Metrics } from '../../src/loggers/base-logger.js';
 import '../../src/loggers/builtins.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
 import { trackedRunCount } from '../../src/telemetry/lifecycle.js';
+import { ensureBuilt } from '../exporters/tensorboard/built.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { CaptureStream } from '../support/capture-stream.js';
@@ -18,6 +27,10 @@ import { startCapture } from '../support/otlp-capture.js';
 import { recordingBackend } from '../support/recording-backend.js';
 
 const open: BaseLogger[] = [];
+const fixtures = join(import.meta.dirname, 'async', 'fixtures', 'custom-backends.mjs');
+
+// The worker runs the compiled package (a worker thread cannot run TypeScript).
+beforeAll(() => ensureBuilt(), 180_000);
 afterEach(async () => {
   await Promise.all(open.splice(0).map((logger) => logger.finish()));
 });
@@ -75,7 +88,8 @@ describe('seed: Async Logging', () => {
       });
       // Non-blocking log calls
       expect(logger.logMetrics({ loss: 0.5 }, 100)).toBeUndefined();
-      expect(logger.stats).toMatchObject({ buffered: 1, delivered: 0 });
+      // Built from configuration: W&B runs in the AsyncLogger's worker.
+      expect(logger.inWorker).toBe(true);
       await logger.finish();
       expect(logger.stats).toMatchObject({ buffered: 0, delivered: 1, dropped: 0 });
       const [run] = readdirSync(join(dir, 'wandb')).filter((d) => d.startsWith('offline-run-'));
@@ -392,5 +406,164 @@ describe('AsyncLogger', () => {
       /AsyncLogger\.backend: expected a logger/,
     );
     expect(() => new AsyncLogger({ backend: 'wandbb' })).toThrow(/did you mean 'wandb'/);
+  });
+});
+
+/** The steps of the history rows of a W&B run file, read by wandb's own protobufs. */
+async function wandbSteps(file: string): Promise<number[]> {
+  const records = await readWandbFile(file);
+  return records
+    .filter((r) => r.record.history)
+    .map((r) => {
+      const item = (r.record.history.item as { key: string; value_json: string }[]).find(
+        (it) => it.key === '_step',
+      );
+      return Number(item?.value_json);
+    });
+}
+
+/** The worker of an AsyncLogger (the test hook that ends it). */
+function workerOf(logger: AsyncLogger): WorkerLogger {
+  return (logger as unknown as { worker: WorkerLogger }).worker;
+}
+
+describe('AsyncLogger with its backends in a worker', () => {
+  it("the Python API's example in a loop that never yields: 50,000 calls through a buffer of 1000 reach all four backends, none dropped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-worker-'));
+    const otlp = await startCapture();
+    const consoleFile = join(dir, 'console.txt');
+    try {
+      const { logger } = asyncLogger({
+        backends: ['console', 'tensorboard', 'wandb', 'otlp'],
+        run_name: 'never-yields',
+        console: { stream: createWriteStream(consoleFile, { fd: openSync(consoleFile, 'w') }) },
+        tensorboard: { log_dir: join(dir, 'tb') },
+        wandb: { mode: 'offline', dir, id: 'neveryld' },
+        otlp: { endpoint: otlp.url },
+        buffer_size: 1000,
+        flush_interval: 30,
+      });
+      expect(logger.inWorker).toBe(true);
+      const rows = 50_000;
+      // Synchronous training code: the loop never gives the event loop a turn.
+      for (let i = 0; i < rows; i++) logger.logMetrics({ loss: 1 / (i + 1) }, i);
+      // A full ring made the caller wait for the worker: nothing was dropped.
+      expect(logger.stats).toMatchObject({ dropped: 0, lost: 0 });
+      expect(logger.stats.buffered).toBeLessThanOrEqual(1000);
+      await logger.finish();
+      expect(logger.stats).toMatchObject({ buffered: 0, delivered: rows, dropped: 0, lost: 0 });
+
+      const tensorboard = await accumulate(join(dir, 'tb', 'never-yields'));
+      const loss = tensorboard.scalars.loss!;
+      expect(loss).toHaveLength(rows);
+      expect(loss.every(([step], i) => step === i)).toBe(true);
+      const [run] = readdirSync(join(dir, 'wandb')).filter((d) => d.endsWith('-neveryld'));
+      const steps = await wandbSteps(join(dir, 'wandb', run!, 'run-neveryld.wandb'));
+      expect(steps).toHaveLength(rows);
+      expect(steps.every((step, i) => step === i)).toBe(true);
+      // The worker wrote the console lines to the stream's file descriptor itself.
+      const lines = readFileSync(consoleFile, 'utf8').split('\n');
+      expect(lines.filter((line) => line.includes('loss'))).toHaveLength(rows);
+    } finally {
+      await otlp.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('finish() returns within flush_timeout + 1 s from a custom backend that stalls 2 s a call, and reports what it did not deliver', async () => {
+    const { logger, diagnostics } = asyncLogger({
+      backend: 'stalled',
+      worker_modules: [fixtures],
+      buffer_size: 100,
+      flush_timeout: 1,
+    });
+    expect(logger.inWorker).toBe(true);
+    for (let i = 0; i < 10; i++) logger.logMetrics({ i }, i);
+    const started = performance.now();
+    await logger.finish();
+    expect(performance.now() - started).toBeLessThan(2000);
+    const { delivered, dropped, lost, buffered } = logger.stats;
+    expect(buffered).toBe(0);
+    expect(delivered + dropped + lost).toBe(10);
+    expect(dropped).toBeGreaterThanOrEqual(9);
+    expect(diagnostics.at('WARNING')).toContain(
+      `AsyncLogger: finish() stopped waiting after flush_timeout (1 s): the backend had not taken ${dropped} logging calls; they are counted as dropped`,
+    );
+  });
+
+  it('a worker ended mid-run: training goes on, the death is reported once, later rows reach TensorBoard', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-death-'));
+    try {
+      const { logger, diagnostics } = asyncLogger({
+        backends: ['tensorboard'],
+        run_name: 'ended',
+        tensorboard: { log_dir: dir },
+        buffer_size: 1000,
+      });
+      for (let i = 0; i < 1000; i++) logger.logMetrics({ loss: i }, i);
+      await logger.flush();
+      await workerOf(logger).currentWorker.terminate();
+      for (let i = 1000; i < 3000; i++) logger.logMetrics({ loss: i }, i);
+      await sleep(100);
+      for (let i = 3000; i < 4000; i++) logger.logMetrics({ loss: i }, i);
+      await logger.finish();
+      const errors = diagnostics.at('ERROR');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        /^AsyncLogger: the backend worker stopped \(exit code 1\); 0 logging calls it had taken since its last flush may be lost; a fresh worker takes the \d+ calls still buffered/,
+      );
+      expect(logger.stats).toMatchObject({ delivered: 4000, dropped: 0, lost: 0 });
+      // The fresh worker wrote a second event file in the same run: TensorBoard reads both.
+      const loss = (await accumulate(join(dir, 'ended'))).scalars.loss!;
+      expect(loss.map(([step]) => step)).toEqual([...Array(4000).keys()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a backend that throws an uncaught error in the worker: training goes on, the loss is reported once and counted, later rows arrive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-crash-'));
+    const file = join(dir, 'rows.txt');
+    try {
+      const { logger, diagnostics } = asyncLogger({
+        backend: 'file',
+        file,
+        worker_modules: [fixtures],
+      });
+      for (let i = 0; i < 500; i++) logger.logMetrics(i === 250 ? { i, crash: 1 } : { i }, i);
+      await until(() => diagnostics.at('ERROR').length > 0);
+      for (let i = 500; i < 1000; i++) logger.logMetrics({ i }, i);
+      await logger.finish();
+      const errors = diagnostics.at('ERROR');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/a backend bug in the worker/);
+      const { delivered, lost, dropped } = logger.stats;
+      expect(dropped).toBe(0);
+      expect(delivered + lost).toBe(1000);
+      const rows = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => Number(line.split(' ')[1]));
+      expect(rows.slice(-500)).toEqual([...Array(500).keys()].map((i) => i + 500));
+      expect(1000 - new Set(rows).size).toBeLessThanOrEqual(lost);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a logger instance, a stream without a descriptor and worker: false on the calling thread', () => {
+    const { logger: instance } = asyncLogger({ base_logger: new SlowLogger() });
+    const { logger: stream } = asyncLogger({ backend: 'console', stream: new CaptureStream() });
+    const { logger: off } = asyncLogger({ backend: 'console', worker: false });
+    expect([instance.inWorker, stream.inWorker, off.inWorker]).toEqual([false, false, false]);
+  });
+
+  it('rejects a bad configuration at construction, naming it, before any worker starts', () => {
+    expect(
+      () => new AsyncLogger({ backends: ['tensorboard'], tensorboard: { flush_secs: 'often' } }),
+    ).toThrow(/tensorboard\.flush_secs/);
+    expect(() => new AsyncLogger({ worker_modules: 'x.mjs' })).toThrow(
+      /AsyncLogger\.worker_modules: expected array/,
+    );
   });
 });
