@@ -14,6 +14,7 @@ import { missingApiKey, wandbApiKey, wandbMode } from '../exporters/wandb/wandb-
 import { LoggerRegistry } from '../loggers/base-logger.js';
 import '../loggers/builtins.js';
 import type { Environment } from '../environment.js';
+import { type CommandIo, parseCommandLine } from './command-line.js';
 
 export const VALIDATE_CONFIG_USAGE = `Usage: jepa-loggers validate-config [--strict] FILE
 
@@ -33,38 +34,20 @@ Exit code: 0 the configuration can be used, 1 it cannot (or has warnings, with -
 2 bad arguments.
 `;
 
-/** Where the command writes: stdout and stderr, or anything with `write` in tests. */
-export interface Output {
-  write(text: string): unknown;
-}
-
-export interface ValidateConfigIo {
-  readonly out?: Output;
-  readonly err?: Output;
-  /** Where environment variables (WANDB_API_KEY, NETRC, HOME, ...) are read. Default `process.env`. */
-  readonly env?: Environment;
-}
+/** What the command reads and writes; each defaults to the process's own. */
+export type ValidateConfigIo = CommandIo;
+export type { Output } from './command-line.js';
 
 export function runValidateConfig(args: readonly string[], io: ValidateConfigIo = {}): number {
-  const out = io.out ?? process.stdout;
-  const err = io.err ?? process.stderr;
-  const env = io.env ?? process.env;
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(args);
-  } catch (error) {
-    err.write(`validate-config: ${(error as Error).message}\n\n${VALIDATE_CONFIG_USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out.write(VALIDATE_CONFIG_USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    err.write(`validate-config: name one configuration file\n\n${VALIDATE_CONFIG_USAGE}`);
-    return 2;
-  }
+  const line = parseCommandLine(
+    'validate-config',
+    VALIDATE_CONFIG_USAGE,
+    io,
+    () => parseOptions(args),
+    (positionals) => (positionals.length === 1 ? undefined : 'name one configuration file'),
+  );
+  if (typeof line === 'number') return line;
+  const { values, positionals, out, err, env } = line;
   const file = positionals[0]!;
   const customBackends = LoggerRegistry.names().filter((name) => !(name in sectionSchemas));
   let config: LoggingConfig | undefined;

@@ -188,6 +188,77 @@ export abstract class LoggerFacade extends BaseLogger {
   protected async onFinish(_options: FinishOptions): Promise<void> {}
 }
 
+/** The calls a logger's hooks hand on: a logger's public methods, or a `TrainingRun`'s. */
+export type LoggingCalls = Pick<
+  BaseLogger,
+  | 'logMetrics'
+  | 'logHistogram'
+  | 'logImage'
+  | 'logText'
+  | 'logHyperparams'
+  | 'logModel'
+  | 'logAtCurrentStep'
+  | 'flush'
+  | 'flushSync'
+  | 'finish'
+>;
+
+/**
+ * A facade whose hooks hand every call on unchanged to `target`: the run of a `TelemetryLogger`,
+ * the wrapped logger of a `LoggerWrapper`. A subclass overrides only the hooks it changes.
+ */
+export abstract class ForwardingLogger extends LoggerFacade {
+  /** Where every call goes. */
+  protected abstract readonly target: LoggingCalls;
+
+  protected writeMetrics(metrics: Metrics, step?: number): void {
+    this.target.logMetrics(metrics, step);
+  }
+
+  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
+    this.target.logHistogram(tag, values, step);
+  }
+
+  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
+    this.target.logImage(tag, images, step);
+  }
+
+  protected override writeText(tag: string, text: string, step?: number): void {
+    this.target.logText(tag, text, step);
+  }
+
+  protected override writeHyperparams(
+    hparams: Readonly<Record<string, unknown>>,
+    metrics?: Metrics,
+  ): void {
+    this.target.logHyperparams(hparams, metrics);
+  }
+
+  protected override writeModel(
+    model: string | Uint8Array,
+    name: string,
+    aliases: readonly string[],
+  ): Promise<void> {
+    return this.target.logModel(model, name, aliases);
+  }
+
+  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
+    this.target.logAtCurrentStep(values);
+  }
+
+  protected override onFlush(): Promise<void> {
+    return this.target.flush();
+  }
+
+  protected override onFlushSync(end?: FinishOptions): void {
+    this.target.flushSync(end);
+  }
+
+  protected override onFinish(options: FinishOptions): Promise<void> {
+    return this.target.finish(options);
+  }
+}
+
 /** A class that can be registered: built from its configuration section. */
 export type LoggerClass = new (config: LoggerConfig) => BaseLogger;
 

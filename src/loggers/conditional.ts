@@ -68,11 +68,7 @@ export class ConditionalLogger extends LoggerWrapper {
     });
     const { base, rest } = resolveBaseLogger('ConditionalLogger', config, OWN_KEYS);
     super(config, base, options);
-    if (Object.keys(rest).length > 0) {
-      this.logger.warning(
-        `ConditionalLogger: ${Object.keys(rest).join(', ')} ignored (did you mean to put them under 'conditions'?)`,
-      );
-    }
+    this.warnIgnored('ConditionalLogger', rest, "did you mean to put them under 'conditions'?");
     this.minStep = conditions.min_step;
     this.maxFrequency = conditions.max_frequency;
     this.levelFilter =

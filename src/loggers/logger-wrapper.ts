@@ -6,15 +6,8 @@
 import type { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import type { HistogramInput, ImageInput } from '../events/media.js';
-import type { FinishOptions, TrainingRun } from '../telemetry/training-run.js';
-import {
-  BaseLogger,
-  type LoggerConfig,
-  LoggerFacade,
-  LoggerRegistry,
-  type Metrics,
-} from './base-logger.js';
+import type { TrainingRun } from '../telemetry/training-run.js';
+import { BaseLogger, ForwardingLogger, type LoggerConfig, LoggerRegistry } from './base-logger.js';
 import './builtins.js';
 import { TelemetryLogger } from './telemetry-logger.js';
 
@@ -31,7 +24,7 @@ export interface LoggerWrapperOptions {
  * its call to the wrapped logger's public method, so a wrapper overrides only the hooks it
  * changes, and the wrapped logger's own middleware runs too.
  */
-export abstract class LoggerWrapper extends LoggerFacade {
+export abstract class LoggerWrapper extends ForwardingLogger {
   /** The logger every call ends up in. */
   readonly base: BaseLogger;
 
@@ -40,51 +33,14 @@ export abstract class LoggerWrapper extends LoggerFacade {
     this.base = base;
   }
 
-  protected writeMetrics(metrics: Metrics, step?: number): void {
-    this.base.logMetrics(metrics, step);
+  protected get target(): BaseLogger {
+    return this.base;
   }
 
-  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
-    this.base.logHistogram(tag, values, step);
-  }
-
-  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
-    this.base.logImage(tag, images, step);
-  }
-
-  protected override writeText(tag: string, text: string, step?: number): void {
-    this.base.logText(tag, text, step);
-  }
-
-  protected override writeHyperparams(
-    hparams: Readonly<Record<string, unknown>>,
-    metrics?: Metrics,
-  ): void {
-    this.base.logHyperparams(hparams, metrics);
-  }
-
-  protected override writeModel(
-    model: string | Uint8Array,
-    name: string,
-    aliases: readonly string[],
-  ): Promise<void> {
-    return this.base.logModel(model, name, aliases);
-  }
-
-  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
-    this.base.logAtCurrentStep(values);
-  }
-
-  protected override onFlush(): Promise<void> {
-    return this.base.flush();
-  }
-
-  protected override onFlushSync(end?: FinishOptions): void {
-    this.base.flushSync(end);
-  }
-
-  protected override onFinish(options: FinishOptions): Promise<void> {
-    return this.base.finish(options);
+  /** Warns that the keys of `rest` configure nothing; `why` says what they may have been meant for. */
+  protected warnIgnored(who: string, rest: Readonly<Record<string, unknown>>, why: string): void {
+    const keys = Object.keys(rest);
+    if (keys.length > 0) this.logger.warning(`${who}: ${keys.join(', ')} ignored (${why})`);
   }
 }
 

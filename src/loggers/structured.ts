@@ -103,11 +103,7 @@ export class StructuredLogger extends LoggerWrapper {
     });
     const { base, rest } = resolveBaseLogger('StructuredLogger', config, OWN_KEYS);
     super(config, base, options);
-    if (Object.keys(rest).length > 0) {
-      this.logger.warning(
-        `StructuredLogger: ${Object.keys(rest).join(', ')} ignored (they configure a backend given by name)`,
-      );
-    }
+    this.warnIgnored('StructuredLogger', rest, 'they configure a backend given by name');
     this.jsonSchema = isSeedSchema(schema) ? fromSeedSchema(schema) : schema;
     const diagnostics = this.logger;
     const { Ajv } = ajvModule();

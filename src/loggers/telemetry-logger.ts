@@ -6,14 +6,13 @@ import { isValid, LoggingConfig } from '../config/logging-config.js';
 import type { GlobalConfig } from '../config/schema.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import type { Environment } from '../environment.js';
-import type { HistogramInput, ImageInput } from '../events/media.js';
 import { type RunIdentity, resolveRunIdentity } from '../events/run-identity.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
 import type { OTelProviders } from '../telemetry/app-providers.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import { SystemMetrics } from '../telemetry/system-metrics.js';
 import { type FinishOptions, TrainingRun } from '../telemetry/training-run.js';
-import { type LoggerConfig, LoggerFacade, type Metrics } from './base-logger.js';
+import { ForwardingLogger, type LoggerConfig } from './base-logger.js';
 
 export interface TelemetryLoggerOptions {
   /**
@@ -55,7 +54,7 @@ export function isTelemetryLoggerClass(value: unknown): value is TelemetryLogger
   return typeof (value as Partial<TelemetryLoggerClass>).createBackend === 'function';
 }
 
-export class TelemetryLogger extends LoggerFacade {
+export class TelemetryLogger extends ForwardingLogger {
   readonly run: TrainingRun;
   readonly settings: GlobalConfig;
   /** The backends the run writes to: those `createBackends` made, then `options.backends`. */
@@ -123,55 +122,14 @@ export class TelemetryLogger extends LoggerFacade {
     return this.run.step;
   }
 
-  protected writeMetrics(metrics: Metrics, step?: number): void {
-    this.run.logMetrics(metrics, step);
-  }
-
-  protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
-    this.run.logHistogram(tag, values, step);
-  }
-
-  protected override writeImage(tag: string, images: ImageInput, step?: number): void {
-    this.run.logImage(tag, images, step);
-  }
-
-  protected override writeText(tag: string, text: string, step?: number): void {
-    this.run.logText(tag, text, step);
-  }
-
-  protected override writeHyperparams(
-    hparams: Readonly<Record<string, unknown>>,
-    metrics?: Metrics,
-  ): void {
-    this.run.logHyperparams(hparams, metrics);
-  }
-
-  protected override writeModel(
-    model: string | Uint8Array,
-    name: string,
-    aliases: readonly string[],
-  ): Promise<void> {
-    return this.run.logModel(model, name, aliases);
-  }
-
-  protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
-    this.run.logAtCurrentStep(values);
-  }
-
-  /** Writes queued events to the step-aware backends synchronously (see `TrainingSink.flushSync`). */
-  protected override onFlushSync(end?: FinishOptions): void {
-    this.run.flushSync(end);
-  }
-
-  /** Sends everything logged so far to every backend, without ending the run. */
-  protected override onFlush(): Promise<void> {
-    return this.run.flush();
+  protected get target(): TrainingRun {
+    return this.run;
   }
 
   /** Ends the run (failed when `exitCode` is not 0), flushes and shuts down. Idempotent. */
   protected override async onFinish(options: FinishOptions): Promise<void> {
     untrackRun(this);
     this.systemMetrics?.stop();
-    await this.run.finish(options);
+    await super.onFinish(options);
   }
 }
