@@ -9,11 +9,15 @@
  *                                    5 training loop, 6 import cost,
  *                                    7 system metrics)
  *   npm run bench -- --markdown      the table as markdown as well (for BENCHMARKS.md)
+ *   npm run bench -- --baseline REF  this build against REF's, in one run (default suites 1,5;
+ *                                    see baseline.ts); with --current REF2, REF2's build instead
+ *                                    of the working tree's
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BASELINE_SUITES, buildRef, compareBuilds, comparisonTable } from './baseline.js';
 import { Places } from './loggers.js';
 import { describeMachine, machineLines } from './machine.js';
 import { Peers } from './peers.js';
@@ -44,11 +48,15 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       markdown: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
+      current: { type: 'string' },
     },
   });
   const selected = values.only
     ? values.only.split(',').map((n) => Number(n.trim()))
-    : Object.keys(SUITES).map(Number);
+    : values.baseline
+      ? [...BASELINE_SUITES]
+      : Object.keys(SUITES).map(Number);
   for (const n of selected) {
     if (!SUITES[n]) throw new Error(`--only: no suite ${n} (suites: ${Object.keys(SUITES)})`);
   }
@@ -59,6 +67,8 @@ async function main(): Promise<void> {
   const machine = describeMachine(python);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   for (const line of machineLines(machine)) log(line);
+  const baseline = values.baseline ? await buildRef(values.baseline, selected, log) : undefined;
+  const current = values.current ? await buildRef(values.current, selected, log) : undefined;
   const peers = await Peers.start();
   const places = new Places(peers.otlpEndpoint);
   const context: SuiteContext = {
@@ -72,8 +82,16 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   const warnings: string[] = [];
   const details: Record<string, unknown> = {};
+  let compared = '';
   try {
-    for (const n of selected) {
+    if (baseline) {
+      const run = await compareBuilds(selected, current?.suites ?? SUITES, baseline, context);
+      figures.push(...run.figures);
+      warnings.push(...run.warnings);
+      details.baseline = { ref: baseline.ref, commit: baseline.commit, ...run };
+      compared = comparisonTable(run, baseline);
+    }
+    for (const n of baseline ? [] : selected) {
       const result = await SUITES[n]!(context);
       figures.push(...result.figures);
       // Section 4's outage warnings are expected: that run takes W&B and OTLP away on purpose.
@@ -83,6 +101,8 @@ async function main(): Promise<void> {
   } finally {
     places.dispose();
     await peers.stop();
+    baseline?.dispose();
+    current?.dispose();
   }
   const header = [
     ...machineLines(machine),
@@ -92,6 +112,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${header}\n\n`);
   process.stdout.write(textTable(figures));
   if (values.markdown) process.stdout.write(`\n${markdownTable(figures)}`);
+  if (compared) {
+    process.stdout.write(
+      `\n${values.current ?? 'this build'} against ${values.baseline}:\n${compared}`,
+    );
+  }
   const unique = [...new Set(warnings)];
   if (unique.length > 0) {
     process.stdout.write(`\nwarnings while measured:\n${unique.map((w) => `  ${w}`).join('\n')}\n`);
