@@ -4,7 +4,8 @@ import base from './vitest.config.js';
 /**
  * Tests that need what `npm test` sets up first: the Python venv with the real readers
  * (TensorBoard, wandb, the OTel SDK), the Collector and Prometheus, Chromium, npm installs of the
- * packed package, or the built package in child processes (which they rebuild when stale).
+ * packed package, or the built package in child processes (which they rebuild when stale). The
+ * W&B client's tests are matched where they were and where they are now (test/wandb/).
  */
 const NEEDS_SETUP = [
   'test/package/**',
@@ -15,9 +16,12 @@ const NEEDS_SETUP = [
   'test/cli/help.test.ts',
   'test/cli/wandb-sync.test.ts',
   'test/exporters/tensorboard/{crc32c,event-encoder,event-file-writer,processes,record,tensorboard-sink}.test.ts',
-  'test/exporters/wandb/{offline,run-writer,system-and-console}.test.ts',
+  'test/exporters/tensorboard/{readback,system-metrics}.test.ts',
+  'test/{exporters/,}wandb/{offline,run-writer,system-and-console}.test.ts',
+  'test/events/media.test.ts',
   'test/loggers/{async-logger,conditional,multi-logger,tensorboard-logger,wandb-logger}.test.ts',
-  'test/reliability/{exit-paths,memory,otlp-receiver,shared-log-dir}.test.ts',
+  'test/loggers/async/worker-logger.test.ts',
+  'test/reliability/{async-kill,disk-full,exit-paths,memory,otlp-receiver,read-only,secrets,shared-log-dir}.test.ts',
   'test/telemetry/lifecycle.test.ts',
 ];
 
