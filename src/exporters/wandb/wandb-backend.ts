@@ -9,11 +9,14 @@ import type { WandbSection } from '../../config/sections/wandb.js';
 import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { Environment } from '../../environment.js';
 import type { RunIdentity } from '../../events/run-identity.js';
-import { maskingOf } from '../../wandb/console-capture.js';
-import { WandbHttp } from '../../wandb/http-client.js';
-import { wandbApiKey as apiKeyOf, DEFAULT_BASE_URL } from '../../wandb/netrc.js';
-import type { WandbRunInfo } from '../../wandb/run-info.js';
-import { RunWriter } from '../../wandb/run-writer.js';
+import {
+  DEFAULT_BASE_URL,
+  maskingOf,
+  RunWriter,
+  wandbApiKey as serverApiKey,
+  WandbHttp,
+  type WandbRunInfo,
+} from '../../wandb/index.js';
 import type { TelemetryBackend } from '../backend.js';
 import { stepAwareBackend } from '../step-aware-backend.js';
 import { WandbSink } from './wandb-sink.js';
@@ -120,7 +123,7 @@ export function wandbSink(
  * saved in netrc for the server's host.
  */
 export function wandbApiKey(section: WandbSection, env: Environment): string | undefined {
-  return apiKeyOf(section.base_url ?? DEFAULT_BASE_URL, env, section.api_key);
+  return serverApiKey(section.base_url ?? DEFAULT_BASE_URL, env, section.api_key);
 }
 
 /** The problem of an online run without an API key: the three ways to give one, and offline. */
