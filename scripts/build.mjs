@@ -5,10 +5,11 @@
 // was Node resolving and reading modules (BENCHMARKS.md section 6).
 //
 // The OTel packages and protobufjs stay external: the API must be the one copy the application
-// uses, the SDK dedupes with the application's, and protobufjs and zod are in our declarations
-// (so they must be installed anyway). The small dependencies only our code uses are bundled, so
-// `npm install jepa-loggers` brings fewer packages; their licenses go to
-// dist/third-party-licenses.txt.
+// uses, the SDK dedupes with the application's, and protobufjs is in our declarations. The small
+// dependencies only our code uses are bundled, so `npm install jepa-loggers` brings fewer
+// packages; their licenses go to dist/third-party-licenses.txt. zod is bundled too, as its
+// hundred files cost a console logger more to load than the rest of us, yet it stays a dependency:
+// our declarations name its types. No API of ours takes a zod schema of the caller's.
 //
 //   node scripts/build.mjs                       dist/, declarations included
 //   node scripts/build.mjs --js-only <outdir>    the JavaScript only, elsewhere (the benchmarks)
@@ -21,7 +22,7 @@ import { build } from 'esbuild';
 const require = createRequire(import.meta.url);
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
 
-/** Bundled rather than installed: none of them is named in our declarations. */
+/** Bundled rather than installed: none of them but zod is named in our declarations. */
 const BUNDLED = new Set([
   'ajv',
   'chalk',
@@ -31,6 +32,7 @@ const BUNDLED = new Set([
   'pngjs',
   'require-from-string',
   'yaml',
+  'zod',
 ]);
 /** Modules outside `exports` that the repository's own scripts import from dist/. */
 const SCRIPT_ENTRIES = ['config/reference'];
