@@ -20,15 +20,9 @@ import { levelSchema } from '../config/sections/common.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import { isLevel, LEVELS, type Level } from '../levels.js';
 import type { LoggerConfig, Metrics } from './base-logger.js';
-import {
-  LoggerWrapper,
-  type LoggerWrapperOptions,
-  parseWrapperOptions,
-  resolveBaseLogger,
-} from './logger-wrapper.js';
+import { LoggerWrapper, type LoggerWrapperOptions, resolveWrapper } from './logger-wrapper.js';
 import { TelemetryLogger } from './telemetry-logger.js';
 
-const OWN_KEYS = ['conditions'] as const;
 const conditionsSchema = z
   .object({
     min_step: z.number().int().min(0).default(0).describe('Calls for steps below this are dropped'),
@@ -63,10 +57,8 @@ export class ConditionalLogger extends LoggerWrapper {
    *   other keys).
    */
   constructor(config: LoggerConfig, options: LoggerWrapperOptions = {}) {
-    const { conditions } = parseWrapperOptions('ConditionalLogger', optionsSchema, {
-      conditions: config.conditions,
-    });
-    const { base, rest } = resolveBaseLogger('ConditionalLogger', config, OWN_KEYS);
+    const { own, base, rest } = resolveWrapper('ConditionalLogger', optionsSchema, config);
+    const { conditions } = own;
     super(config, base, options);
     this.warnIgnored('ConditionalLogger', rest, "did you mean to put them under 'conditions'?");
     this.minStep = conditions.min_step;

@@ -77,6 +77,24 @@ export function resolveBaseLogger(
   ]);
 }
 
+/**
+ * What a wrapper's constructor needs from its configuration: its own options (the keys of
+ * `schema`, checked by it) and the logger it wraps, with the keys that configure nothing.
+ */
+export function resolveWrapper<S extends z.ZodObject>(
+  who: string,
+  schema: S,
+  config: LoggerConfig,
+): { own: z.output<S>; base: BaseLogger; rest: Record<string, unknown> } {
+  const ownKeys = Object.keys(schema.shape);
+  const own = parseWrapperOptions(
+    who,
+    schema,
+    Object.fromEntries(ownKeys.map((key) => [key, config[key]])),
+  );
+  return { own, ...resolveBaseLogger(who, config, ownKeys) };
+}
+
 /** Checks a wrapper's own options with `schema`; every problem is named by its key. */
 export function parseWrapperOptions<S extends z.ZodType>(
   who: string,

@@ -23,8 +23,7 @@ import type { LoggerConfig } from './base-logger.js';
 import {
   LoggerWrapper,
   type LoggerWrapperOptions,
-  parseWrapperOptions,
-  resolveBaseLogger,
+  resolveWrapper,
   runOf,
 } from './logger-wrapper.js';
 import { flattenMetrics } from './utils.js';
@@ -81,7 +80,6 @@ export class StructuredRecordError extends Error {
   }
 }
 
-const OWN_KEYS = ['schema'] as const;
 const optionsSchema = z.object({
   schema: z.record(z.string(), z.unknown(), {
     error: 'expected a schema: {field: {type, required}} or a JSON Schema object',
@@ -98,10 +96,8 @@ export class StructuredLogger extends LoggerWrapper {
    *   a logger or a registered backend name (default `console`, configured by the other keys).
    */
   constructor(config: LoggerConfig, options: LoggerWrapperOptions = {}) {
-    const { schema } = parseWrapperOptions('StructuredLogger', optionsSchema, {
-      schema: config.schema,
-    });
-    const { base, rest } = resolveBaseLogger('StructuredLogger', config, OWN_KEYS);
+    const { own, base, rest } = resolveWrapper('StructuredLogger', optionsSchema, config);
+    const { schema } = own;
     super(config, base, options);
     this.warnIgnored('StructuredLogger', rest, 'they configure a backend given by name');
     this.jsonSchema = isSeedSchema(schema) ? fromSeedSchema(schema) : schema;
