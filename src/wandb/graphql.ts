@@ -63,6 +63,42 @@ export interface UpsertBucketVariables {
   readonly config?: string;
 }
 
+/** A run as UpsertBucket creates it: a live run's info, or a recorded run's. */
+export interface BucketRun {
+  readonly id: string;
+  readonly project?: string;
+  readonly entity?: string;
+  readonly displayName?: string;
+  readonly notes?: string;
+  readonly group?: string;
+  readonly jobType?: string;
+  readonly tags: readonly string[];
+  readonly host?: string;
+}
+
+/**
+ * The variables that create (or continue) `run` with `configJson`. Tags only when there are
+ * some: an empty list would clear tags set in the W&B app on a continued run (`wandb sync` sends
+ * none either).
+ */
+export function runBucketVariables(
+  run: BucketRun & { readonly project: string },
+  configJson: string | undefined,
+): UpsertBucketVariables {
+  return {
+    name: run.id,
+    project: run.project,
+    entity: run.entity,
+    displayName: run.displayName,
+    notes: run.notes,
+    groupName: run.group,
+    jobType: run.jobType,
+    tags: run.tags.length > 0 ? run.tags : undefined,
+    host: run.host,
+    config: configJson,
+  };
+}
+
 export interface Bucket {
   readonly id: string;
   readonly name: string;

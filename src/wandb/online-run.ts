@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import { runMetadata } from './client-info.js';
 import { EVENTS_FILE, FileStream, LineQueue, OUTPUT_FILE, SUMMARY_FILE } from './file-stream.js';
-import { type Bucket, WandbGraphql } from './graphql.js';
+import { type Bucket, runBucketVariables, WandbGraphql } from './graphql.js';
 import type { HistorySpool } from './history-spool.js';
 import type { RetryControl, RetryEvent, WandbHttp } from './http-client.js';
 import type { StagedArtifact } from './model-artifact.js';
@@ -128,19 +128,7 @@ export class OnlineRun {
     try {
       this.configSent = config.version;
       const bucket = await this.graphql.upsertBucket(
-        {
-          name: run.id,
-          project: run.project,
-          entity: run.entity,
-          displayName: run.displayName,
-          notes: run.notes,
-          groupName: run.group,
-          jobType: run.jobType,
-          // An empty list would clear tags set in the W&B app on a continued run.
-          tags: run.tags.length > 0 ? run.tags : undefined,
-          host: run.host,
-          config: config.isEmpty ? undefined : config.upsertJson(),
-        },
+        runBucketVariables(run, config.isEmpty ? undefined : config.upsertJson()),
         // The run is created however long the server is away: rows wait on disk meanwhile.
         { maxAttempts: Number.POSITIVE_INFINITY, ...this.control() },
       );

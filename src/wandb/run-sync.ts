@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { EVENTS_FILE, FileStream, LineQueue, OUTPUT_FILE, SUMMARY_FILE } from './file-stream.js';
-import { type Bucket, WandbGraphql } from './graphql.js';
+import { type Bucket, runBucketVariables, WandbGraphql } from './graphql.js';
 import { HistorySpool } from './history-spool.js';
 import type { RetryControl, RetryEvent, WandbHttp } from './http-client.js';
 import type { StagedArtifact } from './model-artifact.js';
@@ -74,20 +74,15 @@ export async function syncRun(run: RecordedRun, options: RunSyncOptions): Promis
   const config = new RunConfig();
   config.update(run.config);
   const bucket = await graphql.upsertBucket(
-    {
-      name: run.id,
-      // W&B's own name for the project of runs that name none.
-      project: options.project ?? run.project ?? 'uncategorized',
-      entity: options.entity ?? run.entity,
-      displayName: run.displayName,
-      notes: run.notes,
-      groupName: run.group,
-      jobType: run.jobType,
-      // No tags: leave the server's as they are (as `wandb sync` does), not set an empty list.
-      tags: run.tags.length > 0 ? run.tags : undefined,
-      host: run.host,
-      config: config.isEmpty ? undefined : config.upsertJson(),
-    },
+    runBucketVariables(
+      {
+        ...run,
+        // W&B's own name for the project of runs that name none.
+        project: options.project ?? run.project ?? 'uncategorized',
+        entity: options.entity ?? run.entity,
+      },
+      config.isEmpty ? undefined : config.upsertJson(),
+    ),
     control,
   );
   const where = `${bucket.entity}/${bucket.project}/${bucket.name}`;
