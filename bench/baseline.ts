@@ -46,8 +46,9 @@ function git(args: readonly string[], cwd = repoRoot): string {
 }
 
 /**
- * Checks `ref` out in a temporary worktree, puts this harness in it, compiles the `suites` and
- * loads them. Type errors in the old sources (a bench file newer than the ref's API) are
+ * Checks `ref` out in a temporary worktree, puts this harness in it (the working tree's bench/,
+ * or `harness`'s: a commit's, when the working tree's does not fit an older build), compiles the
+ * `suites` and loads them. Type errors in the old sources (a bench file newer than the ref's API) are
  * reported, not fatal: TypeScript still emits, and a trial that calls what is not there fails
  * on its own.
  */
@@ -55,10 +56,16 @@ export async function buildRef(
   ref: string,
   suites: readonly number[],
   log: (line: string) => void,
+  harness?: string,
 ): Promise<RefBuild> {
   const commit = git(['rev-parse', '--verify', `${ref}^{commit}`]).trim();
   const dir = mkdtempSync(join(tmpdir(), 'jepa-bench-baseline-'));
+  const interrupted = () => {
+    dispose();
+    process.exit(130);
+  };
   const dispose = () => {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     try {
       git(['worktree', 'remove', '--force', dir]);
     } catch {
@@ -66,15 +73,20 @@ export async function buildRef(
       git(['worktree', 'prune']);
     }
   };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     log(`building ${ref} (${commit.slice(0, 12)}) in ${dir}`);
     git(['worktree', 'add', '--detach', dir, commit]);
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
     rmSync(join(dir, 'bench'), { recursive: true, force: true });
-    cpSync(join(repoRoot, 'bench'), join(dir, 'bench'), {
-      recursive: true,
-      filter: (source) => !source.startsWith(join(repoRoot, 'bench', 'results')),
-    });
+    if (harness) {
+      git(['-C', dir, 'checkout', harness, '--', 'bench']);
+    } else {
+      cpSync(join(repoRoot, 'bench'), join(dir, 'bench'), {
+        recursive: true,
+        filter: (source) => !source.startsWith(join(repoRoot, 'bench', 'results')),
+      });
+    }
     const files = suites.map((n) => {
       const module = SUITE_MODULES[n];
       if (!module) throw new Error(`--baseline: no suite ${n}`);

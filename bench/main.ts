@@ -11,7 +11,8 @@
  *   npm run bench -- --markdown      the table as markdown as well (for BENCHMARKS.md)
  *   npm run bench -- --baseline REF  this build against REF's, in one run (default suites 1,5;
  *                                    see baseline.ts); with --current REF2, REF2's build instead
- *                                    of the working tree's
+ *                                    of the working tree's; --harness REF3, REF3's bench/ for
+ *                                    both builds instead of the working tree's
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       markdown: { type: 'boolean', default: false },
       baseline: { type: 'string' },
       current: { type: 'string' },
+      harness: { type: 'string' },
     },
   });
   const selected = values.only
@@ -67,8 +69,12 @@ async function main(): Promise<void> {
   const machine = describeMachine(python);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   for (const line of machineLines(machine)) log(line);
-  const baseline = values.baseline ? await buildRef(values.baseline, selected, log) : undefined;
-  const current = values.current ? await buildRef(values.current, selected, log) : undefined;
+  const baseline = values.baseline
+    ? await buildRef(values.baseline, selected, log, values.harness)
+    : undefined;
+  const current = values.current
+    ? await buildRef(values.current, selected, log, values.harness)
+    : undefined;
   const peers = await Peers.start();
   const places = new Places(peers.otlpEndpoint);
   const context: SuiteContext = {
