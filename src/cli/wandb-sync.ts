@@ -1,7 +1,7 @@
 /**
  * `jepa-loggers wandb-sync PATH...`: uploads W&B runs written offline with jepa-loggers' own W&B
- * client, so a machine with Node and no Python can sync. Runs are found, skipped and marked as
- * `wandb sync` does it (see local-runs.ts); each is uploaded exactly once (see run-sync.ts).
+ * client (src/wandb/, docs/wandb-client.md), so a machine with Node and no Python can sync. Runs
+ * are found, skipped and marked as `wandb sync` does it; each is uploaded exactly once.
  * Exit code 0 when every run was uploaded, 1 when one failed, 2 for a usage error.
  */
 import { dirname } from 'node:path';

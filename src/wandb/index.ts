@@ -1,6 +1,6 @@
 /**
  * A W&B client: what jepa-loggers' W&B backend and `jepa-loggers wandb-sync` share. Its API
- * (docs/api/wandb-client.md):
+ * (docs/wandb-client.md):
  *
  * - a run: `WandbRun` writes history, summary, config, files, system stats, console output and
  *   model artifacts to a run directory as W&B's own client does (`RunWriter`: the `.wandb`
