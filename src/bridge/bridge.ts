@@ -209,7 +209,8 @@ export class Bridge {
     write();
     const { id, rank } = run.identity;
     this.counters.byRun[id] ??= {};
-    const counts = (this.counters.byRun[id][String(rank)] ??= {});
+    this.counters.byRun[id][String(rank)] ??= {};
+    const counts = this.counters.byRun[id][String(rank)];
     for (const [name, count] of Object.entries(tally.events)) {
       const added = count - (before[name] ?? 0);
       if (added > 0) counts[name] = (counts[name] ?? 0) + added;
