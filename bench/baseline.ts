@@ -80,7 +80,9 @@ export async function buildRef(
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
     rmSync(join(dir, 'bench'), { recursive: true, force: true });
     if (harness) {
-      git(['-C', dir, 'checkout', harness, '--', 'bench']);
+      // Resolved here: in the worktree, HEAD would be the ref's.
+      const harnessCommit = git(['rev-parse', '--verify', `${harness}^{commit}`]).trim();
+      git(['checkout', harnessCommit, '--', 'bench'], dir);
     } else {
       cpSync(join(repoRoot, 'bench'), join(dir, 'bench'), {
         recursive: true,
