@@ -208,9 +208,10 @@ export class Bridge {
     const before = { ...tally.events };
     write();
     const { id, rank } = run.identity;
-    this.counters.byRun[id] ??= {};
-    this.counters.byRun[id][String(rank)] ??= {};
-    const counts = this.counters.byRun[id][String(rank)];
+    const ranks = this.counters.byRun[id] ?? {};
+    this.counters.byRun[id] = ranks;
+    const counts = ranks[String(rank)] ?? {};
+    ranks[String(rank)] = counts;
     for (const [name, count] of Object.entries(tally.events)) {
       const added = count - (before[name] ?? 0);
       if (added > 0) counts[name] = (counts[name] ?? 0) + added;
