@@ -8,6 +8,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
+import { EndOfTurn } from './end-of-turn.js';
 
 /** Where reading resumes: the index of the next line and its byte position in the file. */
 export interface SpoolCursor {
@@ -23,7 +24,7 @@ export class HistorySpool {
   private lines = 0;
   /** Lines a failed write dropped (a full disk): they never reach the server. */
   private dropped = 0;
-  private scheduled: NodeJS.Immediate | undefined;
+  private readonly endOfTurn = new EndOfTurn(() => this.persist());
 
   /**
    * @param path the spool file (created, or truncated: a new run starts empty).
@@ -51,16 +52,12 @@ export class HistorySpool {
     this.pendingBytes += Buffer.byteLength(line) + 1;
     this.lines += 1;
     if (this.pendingBytes >= this.bufferBytes) this.persist();
-    else if (!this.scheduled) {
-      this.scheduled = setImmediate(() => this.persist());
-      this.scheduled.unref();
-    }
+    else this.endOfTurn.schedule();
   }
 
   /** Writes the lines still in memory to the file. */
   persist(): void {
-    clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    this.endOfTurn.cancel();
     if (this.pending.length === 0) return;
     const bytes = Buffer.from(this.pending.join(''));
     const count = this.pending.length / 2;

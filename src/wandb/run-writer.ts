@@ -11,6 +11,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync
 import { dirname, join } from 'node:path';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import { makeDirectory } from '../make-directory.js';
+import { EndOfTurn } from './end-of-turn.js';
 import { RecordFramer, WANDB_FILE_HEADER } from './record-framing.js';
 import { encodeRecord, type RecordBody } from './records.js';
 
@@ -39,7 +40,7 @@ export class RunWriter {
   /** Framed records not yet in the file: the first `pendingBytes` bytes. */
   private pending = Buffer.allocUnsafe(INITIAL_BUFFER);
   private pendingBytes = 0;
-  private scheduled: NodeJS.Immediate | undefined;
+  private readonly endOfTurn = new EndOfTurn(() => this.flush());
   /** Bytes in the file: whole records only. */
   private written = WANDB_FILE_HEADER.length;
   /** Records in the file. */
@@ -84,16 +85,12 @@ export class RunWriter {
     }
     this.pendingBytes = this.framer.frameInto(payload, this.pending, this.pendingBytes);
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = setImmediate(() => this.flush());
-      this.scheduled.unref();
-    }
+    else this.endOfTurn.schedule();
   }
 
   /** Hands the records written so far to the file. */
   flush(): void {
-    clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    this.endOfTurn.cancel();
     if (this.fd === undefined || this.pendingBytes === 0) return;
     let done = 0;
     try {
