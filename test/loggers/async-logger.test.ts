@@ -10,6 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { logs } from '@opentelemetry/api-logs';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import type { WorkerLogger } from '../../src/loggers/async/worker-logger.js';
@@ -547,6 +553,34 @@ describe('AsyncLogger with its backends in a worker', () => {
       expect(rows.slice(-500)).toEqual([...Array(500).keys()].map((i) => i + 500));
       expect(1000 - new Set(rows).size).toBeLessThanOrEqual(lost);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the application's registered OTel SDK the rows on the calling thread, and the worker's backends them too", async () => {
+    const records = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({
+      processors: [new SimpleLogRecordProcessor({ exporter: records })],
+    });
+    logs.setGlobalLoggerProvider(provider);
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-app-'));
+    try {
+      const { logger } = asyncLogger({
+        backends: ['tensorboard'],
+        run_name: 'with-app',
+        tensorboard: { log_dir: dir },
+      });
+      expect(logger.inWorker).toBe(true);
+      for (let i = 0; i < 5; i++) logger.logMetrics({ loss: i }, i);
+      await logger.finish();
+      const rows = records.getFinishedLogRecords().filter((r) => r.eventName === 'jepa.metrics');
+      expect(rows.map((r) => r.attributes.loss)).toEqual([0, 1, 2, 3, 4]);
+      // The worker's TensorBoard run has the rows too.
+      const loss = (await accumulate(join(dir, 'with-app'))).scalars.loss!;
+      expect(loss.map(([step]) => step)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      logs.disable();
+      await provider.shutdown();
       rmSync(dir, { recursive: true, force: true });
     }
   });

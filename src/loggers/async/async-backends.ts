@@ -6,6 +6,7 @@ import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { BaseLogger, LoggerConfig } from '../base-logger.js';
 import { resolveBaseLogger } from '../logger-wrapper.js';
 import { createLogger } from '../multi-logger.js';
+import { callerRun } from './caller-run.js';
 import { planWorker } from './worker-config.js';
 import { WorkerLogger } from './worker-logger.js';
 
@@ -40,8 +41,11 @@ export function asyncBackends(
     ? planWorker(config, ownKeys, settings.modules)
     : { why: 'worker: false' };
   if (plan.build) {
+    const { run, runId } = callerRun(plan.build, diagnostics);
     const worker = new WorkerLogger({
       build: plan.build,
+      runId,
+      caller: run,
       modules: plan.modules,
       bufferSize: settings.bufferSize,
       flushIntervalMs: settings.flushIntervalMs,

@@ -119,18 +119,22 @@ port.close();
 
 function build(): BaseLogger {
   const { build } = init;
-  if (build.kind === 'yaml') return createLogger(build.path, { diagnostics });
+  // The run id the calling thread's run has, unless the configuration names one.
+  const settings = init.runId ? { run_id: init.runId } : undefined;
+  if (build.kind === 'yaml') return createLogger(build.path, { diagnostics, settings });
   if (build.kind === 'multi') {
     return createLogger(withStreams(build.config) as Parameters<typeof createLogger>[0], {
       diagnostics,
+      settings,
     });
   }
   const loggerClass = LoggerRegistry.get(build.name) as unknown as new (
     config: Record<string, unknown>,
-    options: { diagnostics: DiagnosticLogger },
+    options: { diagnostics: DiagnosticLogger; settings?: Record<string, unknown> },
   ) => BaseLogger;
   const logger = new loggerClass(withStreams(build.config) as Record<string, unknown>, {
     diagnostics,
+    settings,
   });
   // A custom logger reports through `logger.logger`: to the calling thread's diagnostics too.
   logger.logger = diagnostics;

@@ -25,6 +25,8 @@ export interface WorkerInit {
   readonly modules: readonly string[];
   /** Milliseconds between flushes of the backends. */
   readonly flushIntervalMs: number;
+  /** The run id, when the configuration does not name it (the calling thread's run has it). */
+  readonly runId?: string;
 }
 
 /** A call that goes by message (anything but a row of numbers). */

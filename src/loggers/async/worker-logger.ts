@@ -18,7 +18,7 @@ import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../../events/media.js';
 import { within } from '../../telemetry/deadline.js';
 import type { FinishOptions } from '../../telemetry/training-run.js';
-import { LoggerFacade, type Metrics } from '../base-logger.js';
+import { type BaseLogger, LoggerFacade, type Metrics } from '../base-logger.js';
 import type { BuildSpec, FromWorker, MessageCall, ToWorker, WorkerInit } from './protocol.js';
 import { allocateRing, Control, RecordOp, RingWriter, WriteResult } from './row-ring.js';
 
@@ -40,6 +40,10 @@ const SYNC_FLUSH_MS = 5000;
 
 export interface WorkerLoggerOptions {
   readonly build: BuildSpec;
+  /** The run on the calling thread for the application's OTel providers (see caller-run.ts). */
+  readonly caller?: BaseLogger;
+  /** The run id the worker's run takes (the caller's run has it). */
+  readonly runId?: string;
   /** Module specifiers the worker imports first (they register custom backends). */
   readonly modules: readonly string[];
   readonly bufferSize: number;
@@ -61,6 +65,7 @@ export interface WorkerStats {
 export class WorkerLogger extends LoggerFacade {
   private readonly options: WorkerLoggerOptions;
   private readonly memory: ReturnType<typeof allocateRing>;
+  private readonly caller: BaseLogger | undefined;
   private readonly writer: RingWriter;
   private readonly control: Int32Array;
   private worker: Worker;
@@ -87,6 +92,7 @@ export class WorkerLogger extends LoggerFacade {
   constructor(options: WorkerLoggerOptions) {
     super({}, options.diagnostics);
     this.options = options;
+    this.caller = options.caller;
     this.memory = allocateRing(options.bufferSize);
     this.writer = new RingWriter(this.memory);
     this.control = this.writer.control;
@@ -111,6 +117,40 @@ export class WorkerLogger extends LoggerFacade {
 
   /** The AsyncLogger's calls, as its own ring gets them: `first`, `second` per method. */
   write(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
+    this.toWorker(op, first, second, step);
+    if (this.caller) this.toCaller(this.caller, op, first, second, step);
+  }
+
+  private toCaller(
+    caller: BaseLogger,
+    op: CallOp,
+    first: unknown,
+    second: unknown,
+    step: number | undefined,
+  ): void {
+    switch (op) {
+      case CallOp.Metrics:
+        caller.logMetrics(first as Metrics, step);
+        break;
+      case CallOp.AtCurrentStep:
+        caller.logAtCurrentStep(first as Record<string, number>);
+        break;
+      case CallOp.Histogram:
+        caller.logHistogram(first as string, second as HistogramInput, step);
+        break;
+      case CallOp.Image:
+        caller.logImage(first as string, second as ImageInput, step);
+        break;
+      case CallOp.Text:
+        caller.logText(first as string, second as string, step);
+        break;
+      case CallOp.Hyperparams:
+        caller.logHyperparams(first as Record<string, unknown>, second as Metrics);
+        break;
+    }
+  }
+
+  private toWorker(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
     switch (op) {
       case CallOp.Metrics:
         if (isRow(first) && isStep(step)) {
@@ -185,7 +225,7 @@ export class WorkerLogger extends LoggerFacade {
     const id = ++this.requests;
     const flushed = new Promise<void>((resolve) => this.replies.set(id, () => resolve()));
     this.post({ type: 'flush', id });
-    await flushed;
+    await Promise.all([flushed, this.caller?.flush()]);
   }
 
   /**
@@ -193,6 +233,7 @@ export class WorkerLogger extends LoggerFacade {
    * and waits for it (at most `flush_timeout`, and 5 s).
    */
   protected override onFlushSync(end?: FinishOptions): void {
+    this.caller?.flushSync(end);
     if (this.dead || this.closed) return;
     const c = this.control;
     Atomics.store(c, Control.syncExitCode, end?.exitCode ?? -1);
@@ -222,6 +263,14 @@ export class WorkerLogger extends LoggerFacade {
   undeliveredAtFinish = 0;
 
   private async finishWorker(options: FinishOptions): Promise<void> {
+    const caller = this.caller
+      ? within(this.caller.finish(options), this.options.flushTimeoutMs)
+      : undefined;
+    await this.finishBackends(options);
+    await caller;
+  }
+
+  private async finishBackends(options: FinishOptions): Promise<void> {
     if (this.dead) return;
     const done = new Promise<void>((resolve) => {
       this.finished = resolve;
@@ -355,6 +404,7 @@ export class WorkerLogger extends LoggerFacade {
       keys: [...this.writer.keys],
       build: this.options.build,
       modules: this.options.modules,
+      runId: this.options.runId,
       flushIntervalMs: this.options.flushIntervalMs,
     };
     const worker = new Worker(workerEntry(), { workerData: init, stdout: false, stderr: false });
@@ -426,15 +476,18 @@ export class WorkerLogger extends LoggerFacade {
 }
 
 /**
- * The worker's file: beside this module in the package; when this module runs from its
- * TypeScript source (the tests), the compiled one in dist/.
+ * The worker's file: beside this module in the package. When this module runs from elsewhere (its
+ * TypeScript source in the tests, the benchmarks' compiled sources), the compiled package's: the
+ * `src` folder's sibling `dist` (the repository) or `package` (the benchmarks' build).
  */
 function workerEntry(): URL {
   const beside = new URL('./backend.worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
   const path = fileURLToPath(beside);
-  const compiled = path.replace(/([\\/])src([\\/]loggers[\\/]async[\\/])/, '$1dist$2');
-  if (compiled !== path && existsSync(compiled)) return pathToFileURL(compiled);
+  if (existsSync(path)) return beside;
+  for (const built of ['dist', 'package']) {
+    const compiled = path.replace(/([\\/])src([\\/]loggers[\\/]async[\\/])/, `$1${built}$2`);
+    if (compiled !== path && existsSync(compiled)) return pathToFileURL(compiled);
+  }
   throw new Error(
     `AsyncLogger: the backend worker's file is missing (${path}): build the package (npm run build)`,
   );
