@@ -57,15 +57,21 @@ export class Places {
     readonly otlpEndpoint: string,
   ) {}
 
-  /** A stream that writes synchronously to /dev/null (console output redirected to a file). */
+  /**
+   * A stream that writes synchronously to /dev/null (console output redirected to a file). Its
+   * `fd` lets an AsyncLogger's worker write to the same descriptor.
+   */
   nullStream(): Writable {
     const fd = this.devNull;
-    return new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        writeSync(fd, chunk);
-        callback();
-      },
-    });
+    return Object.assign(
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          writeSync(fd, chunk);
+          callback();
+        },
+      }),
+      { fd },
+    );
   }
 
   /** A fresh run name: each logger writes its own TensorBoard and W&B run. */
@@ -81,7 +87,10 @@ export class Places {
 }
 
 export interface LoggerOptions {
-  /** Wrap the logger in an AsyncLogger (`flush_interval` 30 s, its default). */
+  /**
+   * Through an AsyncLogger built from the same configuration (`flush_interval` 30 s, its
+   * default): its backends run in its worker.
+   */
   readonly async?: boolean;
   /** The AsyncLogger's `buffer_size`. Default 1000 (its default). */
   readonly bufferSize?: number;
@@ -101,6 +110,8 @@ export interface Logging {
 export interface BenchLogger {
   readonly logger: Logging;
   readonly diagnostics: CollectingDiagnostics;
+  /** Calls an AsyncLogger dropped or lost (0 for the others); read after `finish()`. */
+  readonly dropped: () => number;
 }
 
 export function createBenchLogger(
@@ -129,12 +140,16 @@ export function createBenchLogger(
     handle_signals: false,
   };
   for (const backend of backends) config[backend] = sections[backend];
-  const base = createLogger(config, { diagnostics, env: {} });
-  const logger = options.async
-    ? new AsyncLogger(
-        { base_logger: base, buffer_size: options.bufferSize ?? 1000 },
-        { diagnostics },
-      )
-    : base;
-  return { logger, diagnostics };
+  if (options.async) {
+    const logger = new AsyncLogger(
+      { ...config, buffer_size: options.bufferSize ?? 1000 },
+      { diagnostics },
+    );
+    return {
+      logger,
+      diagnostics,
+      dropped: () => logger.stats.dropped + logger.stats.lost,
+    };
+  }
+  return { logger: createLogger(config, { diagnostics, env: {} }), diagnostics, dropped: () => 0 };
 }

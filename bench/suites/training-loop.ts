@@ -34,6 +34,8 @@ interface Candidate {
   /** Steps between rows. */
   readonly every: number;
   readonly async: boolean;
+  /** The most of the main thread's time logging may take, in percent. Default 1. */
+  readonly limit?: number;
 }
 
 /**
@@ -46,6 +48,14 @@ const CANDIDATES: readonly Candidate[] = [
   { name: 'every-1', label: 'a row every step, sync', every: 1, async: false },
   { name: 'every-10', label: 'a row every 10 steps, sync', every: 10, async: false },
   { name: RECOMMENDED, label: 'a row every 10 steps, AsyncLogger', every: 10, async: true },
+  // Its backends in its worker, a row every step costs the step little: at most 0.5 %.
+  {
+    name: 'every-1:async',
+    label: 'a row every step, AsyncLogger',
+    every: 1,
+    async: true,
+    limit: 0.5,
+  },
 ];
 
 export async function trainingLoopSuite(context: SuiteContext): Promise<SuiteResult> {
@@ -73,7 +83,12 @@ export async function trainingLoopSuite(context: SuiteContext): Promise<SuiteRes
     const cpu = process.cpuUsage(cpuStart);
     const { active } = performance.eventLoopUtilization(activeStart);
     await logger?.finish();
-    if (made) warnings.push(...made.diagnostics.at('WARNING'), ...made.diagnostics.at('ERROR'));
+    if (made) {
+      warnings.push(...made.diagnostics.at('WARNING'), ...made.diagnostics.at('ERROR'));
+      const dropped = made.dropped();
+      if (dropped > 0)
+        warnings.push(`training loop: ${candidate?.name} dropped or lost ${dropped} rows`);
+    }
     return { activeMs: active, workMs: worked, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
   const trials: Trial<LoopTime>[] = [
@@ -100,7 +115,7 @@ export async function trainingLoopSuite(context: SuiteContext): Promise<SuiteRes
       value: median(shares),
       unit: 'percent',
       runs: shares,
-      target: { on: 'value', op: '<=', limit: 1 },
+      target: { on: 'value', op: '<=', limit: c.limit ?? 1 },
     };
   });
   return {
