@@ -108,6 +108,24 @@ const sourceUrls = {
   },
 };
 
+// zod exports its error messages in some sixty languages (`z.locales`), half of its code; it uses
+// English unless told otherwise, and we never tell it: the others are left out.
+const englishZod = {
+  name: 'english-zod',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(args.resolveDir, '../locales/index.js'), namespace: 'english-zod' }
+        : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'english-zod' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 // Type errors do not stop tsc from writing the declarations, nor this build: it fails at the end.
 let typeErrors = false;
 rmSync(outdir, { recursive: true, force: true });
@@ -134,11 +152,14 @@ const result = await build({
   external: externals(),
   sourcemap: !jsOnly,
   sourcesContent: false,
+  // Smaller code is less memory (section 6's RSS budget); names stay, for readable stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // The bundled CommonJS dependencies require Node's built-in modules.
   banner: {
     js: "import { createRequire as __jepaCreateRequire } from 'node:module';\nconst require = __jepaCreateRequire(import.meta.url);",
   },
-  plugins: [sourceUrls],
+  plugins: [sourceUrls, englishZod],
   metafile: true,
   logLevel: 'warning',
 });
