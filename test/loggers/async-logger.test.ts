@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -581,6 +582,25 @@ describe('AsyncLogger with its backends in a worker', () => {
     } finally {
       logs.disable();
       await provider.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('builds its backends in the worker from a YAML file given as config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-yaml-'));
+    try {
+      const file = join(dir, 'logging.yaml');
+      writeFileSync(
+        file,
+        `logging:\n  backends: [tensorboard]\n  run_name: from-yaml\n  tensorboard:\n    log_dir: ${join(dir, 'tb')}\n`,
+      );
+      const { logger } = asyncLogger({ config: file, buffer_size: 10 });
+      expect(logger.inWorker).toBe(true);
+      for (let i = 0; i < 100; i++) logger.logMetrics({ loss: i }, i);
+      await logger.finish();
+      const loss = (await accumulate(join(dir, 'tb', 'from-yaml'))).scalars.loss!;
+      expect(loss.map(([step]) => step)).toEqual([...Array(100).keys()]);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
