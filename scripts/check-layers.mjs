@@ -31,11 +31,6 @@ export const LAYERS = [
 /** Imports that break the rule knowingly, each with the reason it stays. */
 export const EXCEPTIONS = [
   {
-    from: 'exporters/wandb/wandb-backend.ts',
-    to: ['config/errors.ts', 'config/sections/wandb.ts'],
-    why: 'resolves its W&B section (key, entity, mode) and reports a missing key as a ConfigError, which validate-config shows with the file and line; that belongs in loggers/wandb-logger.ts, which builds the backend',
-  },
-  {
     from: 'exporters/otlp/otlp-backend.ts',
     to: ['config/sections/common.ts', 'config/sections/otlp.ts'],
     why: 'takes the otlp section as its options type and the section’s bounds on intervals; an options type of its own would copy the section field by field',

@@ -10,8 +10,8 @@ import { ConfigError, type ConfigProblem, formatProblem } from '../config/errors
 import { LoggingConfig } from '../config/logging-config.js';
 import { sectionSchemas } from '../config/schema.js';
 import { CollectingDiagnostics } from '../diagnostics.js';
-import { missingApiKey, wandbApiKey, wandbMode } from '../exporters/wandb/wandb-backend.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
+import { missingApiKey, wandbApiKey, wandbMode } from '../loggers/wandb-backend.js';
 import '../loggers/builtins.js';
 import type { Environment } from '../environment.js';
 import { type CommandIo, parseCommandLine } from './command-line.js';

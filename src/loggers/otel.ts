@@ -44,8 +44,8 @@ import { SinkEventExporter } from '../exporters/sink-event-exporter.js';
 import { SinkLifetime } from '../exporters/sink-lifetime.js';
 import { SinkMetricExporter } from '../exporters/sink-metric-exporter.js';
 import { StepTracker, type TrainingSink } from '../exporters/training-sink.js';
-import { wandbSink } from '../exporters/wandb/wandb-backend.js';
 import { consoleSink, tensorBoardSink } from './backend-sinks.js';
+import { wandbSink } from './wandb-backend.js';
 
 /** Who the run is, and where the exporter reads its environment and reports its problems. */
 export interface ExporterRunOptions {

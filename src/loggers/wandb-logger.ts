@@ -1,12 +1,12 @@
 import { LoggingConfig, parseSection } from '../config/logging-config.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
-import { wandbBackend } from '../exporters/wandb/wandb-backend.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
   type BackendContext,
   TelemetryLogger,
   type TelemetryLoggerOptions,
 } from './telemetry-logger.js';
+import { wandbBackend } from './wandb-backend.js';
 
 /**
  * Rows, media, hyperparameters and models as a Weights & Biases run (the Python API's

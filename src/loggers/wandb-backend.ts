@@ -1,14 +1,19 @@
 /**
  * The W&B backend from its configuration section: the mode (online, offline, disabled), the run's
- * identity on W&B, the API key, and the sink behind an ordinary OTel log-record exporter.
+ * identity on W&B, the API key (a missing one is a ConfigError), and the sink behind an ordinary
+ * OTel log-record exporter. Here, not under exporters/, because it reads the configuration, as
+ * backend-sinks.ts does for the console and TensorBoard.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, type ConfigProblem } from '../../config/errors.js';
-import type { WandbSection } from '../../config/sections/wandb.js';
-import type { DiagnosticLogger } from '../../diagnostics.js';
-import type { Environment } from '../../environment.js';
-import type { RunIdentity } from '../../events/run-identity.js';
+import { ConfigError, type ConfigProblem } from '../config/errors.js';
+import type { WandbSection } from '../config/sections/wandb.js';
+import type { DiagnosticLogger } from '../diagnostics.js';
+import type { Environment } from '../environment.js';
+import type { RunIdentity } from '../events/run-identity.js';
+import type { TelemetryBackend } from '../exporters/backend.js';
+import { stepAwareBackend } from '../exporters/step-aware-backend.js';
+import { WandbSink } from '../exporters/wandb/wandb-sink.js';
 import {
   DEFAULT_BASE_URL,
   maskingOf,
@@ -16,10 +21,7 @@ import {
   wandbApiKey as serverApiKey,
   WandbHttp,
   type WandbRunInfo,
-} from '../../wandb/index.js';
-import type { TelemetryBackend } from '../backend.js';
-import { stepAwareBackend } from '../step-aware-backend.js';
-import { WandbSink } from './wandb-sink.js';
+} from '../wandb/index.js';
 
 export type WandbMode = 'online' | 'offline' | 'disabled';
 
