@@ -145,7 +145,17 @@ export interface Comparison {
   readonly baseline: number;
   /** current / baseline. */
   readonly ratio: number;
-  /** Not more than `tolerance` worse than the baseline (slower, larger; for rates, fewer). */
+  /**
+   * The same with each build's figure divided by its own floor first (the figure's in-run
+   * baseline, e.g. raw OTel `gauge.record`), measured in the same suite run: what is left of the
+   * change when the machine was busier during one build's turn than the other's. Undefined for a
+   * figure without a floor.
+   */
+  readonly floorRatio?: number;
+  /**
+   * Not more than `tolerance` worse than the baseline (slower, larger; for rates, fewer), judged
+   * on `floorRatio` where there is one.
+   */
   readonly within: boolean;
 }
 
@@ -188,7 +198,12 @@ export async function compareBuilds(
       const old = theirs.get(figure.id);
       if (!old) continue;
       const ratio = figure.value / old.value;
-      const worse = figure.unit === 'per-second' ? 1 / ratio : ratio;
+      const floorRatio =
+        figure.baseline && old.baseline
+          ? figure.value / figure.baseline.value / (old.value / old.baseline.value)
+          : undefined;
+      const judged = floorRatio ?? ratio;
+      const worse = figure.unit === 'per-second' ? 1 / judged : judged;
       comparisons.push({
         id: figure.id,
         label: figure.label,
@@ -196,6 +211,7 @@ export async function compareBuilds(
         current: figure.value,
         baseline: old.value,
         ratio,
+        ...(floorRatio === undefined ? {} : { floorRatio }),
         within: worse <= 1 + tolerance,
       });
     }
@@ -230,6 +246,7 @@ export function comparisonTable(run: ComparedRun, baseline: RefBuild): string {
     'this build',
     `${baseline.ref} (${baseline.commit.slice(0, 8)})`,
     'ratio',
+    'ratio to floor',
     '',
   ];
   const rows = run.comparisons.map((c) => [
@@ -237,6 +254,7 @@ export function comparisonTable(run: ComparedRun, baseline: RefBuild): string {
     formatValue(c.current, c.unit),
     formatValue(c.baseline, c.unit),
     `${c.ratio.toFixed(3)}x`,
+    c.floorRatio === undefined ? '' : `${c.floorRatio.toFixed(3)}x`,
     c.within ? 'ok' : 'WORSE',
   ]);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
