@@ -126,6 +126,19 @@ const englishZod = {
   },
 };
 
+// The banner below gives every output file a top-level `require`; a source declaring its own at
+// the top level would collide with it in the bundle, so it is refused here, by name.
+for (const path of walk('src')) {
+  if (
+    path.endsWith('.ts') &&
+    /^(?:const|let|var|function)\s+require\b/m.test(readFileSync(path, 'utf8'))
+  ) {
+    throw new Error(
+      `${path}: a top-level binding named require collides with the build's; rename it`,
+    );
+  }
+}
+
 // Type errors do not stop tsc from writing the declarations, nor this build: it fails at the end.
 let typeErrors = false;
 rmSync(outdir, { recursive: true, force: true });
