@@ -7,7 +7,8 @@
  *   npm run bench -- --quick         fewer rows and repeats: a sanity run
  *   npm run bench -- --only 1,3      some suites (1 call path, 2 TensorBoard, 3 W&B, 4 memory,
  *                                    5 training loop, 6 import cost,
- *                                    7 system metrics)
+ *                                    7 system metrics, 8 or scale: many ranks through the
+ *                                    Collector, minutes of real processes)
  *   npm run bench -- --markdown      the table as markdown as well (for BENCHMARKS.md)
  *   npm run bench -- --baseline REF  this build against REF's, in one run (default suites 1,5;
  *                                    see baseline.ts); with --current REF2, REF2's build instead
@@ -26,6 +27,7 @@ import { repoRoot, venvPython } from './repo.js';
 import { type Figure, markdownTable, textTable, verdictOf } from './report.js';
 import { callPathSuite } from './suites/call-path.js';
 import { memorySuite } from './suites/memory.js';
+import { scaleSuite } from './suites/scale.js';
 import { startupSuite } from './suites/startup.js';
 import type { SuiteContext, SuiteResult } from './suites/suite.js';
 import { systemMetricsSuite } from './suites/system-metrics.js';
@@ -41,7 +43,10 @@ const SUITES: Readonly<Record<number, (context: SuiteContext) => Promise<SuiteRe
   5: trainingLoopSuite,
   6: startupSuite,
   7: systemMetricsSuite,
+  8: scaleSuite,
 };
+/** Suites also known by name. */
+const SUITE_NAMES: Readonly<Record<string, number>> = { scale: 8 };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
     },
   });
   const selected = values.only
-    ? values.only.split(',').map((n) => Number(n.trim()))
+    ? values.only.split(',').map((n) => SUITE_NAMES[n.trim()] ?? Number(n.trim()))
     : values.baseline
       ? [...BASELINE_SUITES]
       : Object.keys(SUITES).map(Number);
