@@ -586,6 +586,32 @@ describe('AsyncLogger with its backends in a worker', () => {
     }
   });
 
+  it('moves a custom backend named in backends with worker_modules; a call it cannot post is counted and warned about once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-custom-'));
+    const file = join(dir, 'rows.txt');
+    try {
+      const { logger, diagnostics } = asyncLogger({
+        backends: ['file'],
+        file: { file },
+        worker_modules: [fixtures],
+      });
+      expect(logger.inWorker).toBe(true);
+      logger.logMetrics({ i: 0 }, 0);
+      logger.logMetrics({ i: 1, f: () => 1 }, 1);
+      logger.logMetrics({ i: 2, f: () => 2 }, 2);
+      logger.logMetrics({ i: 3 }, 3);
+      await logger.finish();
+      expect(readFileSync(file, 'utf8')).toBe('0 0\n3 3\n');
+      expect(logger.stats).toMatchObject({ delivered: 2, dropped: 2 });
+      const notPosted = diagnostics
+        .at('WARNING')
+        .filter((w) => w.includes('cannot go to the backend worker'));
+      expect(notPosted).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('builds its backends in the worker from a YAML file given as config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jepa-async-yaml-'));
     try {

@@ -66,11 +66,10 @@ export function planWorker(
       multi.console = { ...section, stream };
     }
     // Checked here, as createLogger would, so that a mistake is an error of this call.
+    // Custom backends are registered by worker_modules in the worker, maybe not here.
     LoggingConfig.load(
       { ...multi, console: rest.console },
-      {
-        customBackends: LoggerRegistry.names().filter((name) => !(name in sectionSchemas)),
-      },
+      { customBackends: [...customNames, ...custom.map(String)] },
     );
     return cloneable({ build: { kind: 'multi', config: multi }, modules: urls });
   }

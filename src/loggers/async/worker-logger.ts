@@ -85,6 +85,8 @@ export class WorkerLogger extends LoggerFacade {
   /** Calls sent by message whose markers the worker may not have read yet (for a fresh worker). */
   private readonly unread = new Map<number, MessageCall>();
   private requests = 0;
+  /** Methods whose arguments could not be posted (a function, a symbol): warned once each. */
+  private readonly uncloneableWarned = new Set<string>();
   private readonly replies = new Map<number, (error?: string) => void>();
   private finished: (() => void) | undefined;
   private finishing: Promise<void> | undefined;
@@ -335,9 +337,14 @@ export class WorkerLogger extends LoggerFacade {
     try {
       this.post({ type: 'call', seq, call });
     } catch (error) {
-      this.logger.warning(
-        `AsyncLogger: ${call.method} was not logged: its arguments cannot go to the backend worker (${String(error)})`,
-      );
+      this.dropped++;
+      if (!this.uncloneableWarned.has(call.method)) {
+        this.uncloneableWarned.add(call.method);
+        this.logger.warning(
+          `AsyncLogger: ${call.method} was not logged: its arguments cannot go to the backend worker ` +
+            `(${String(error)}); later such calls are counted in stats.dropped, not shown`,
+        );
+      }
       return;
     }
     this.unread.set(seq, call);
