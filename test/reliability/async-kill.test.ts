@@ -1,7 +1,9 @@
 /**
  * SIGKILL of a process logging through AsyncLogger, its backends in the worker, from a loop that
  * never yields: the TensorBoard file stays readable (at most a truncated last record, never a
- * CRC error) and holds every row up to one `flush_interval` before the kill.
+ * CRC error) and holds every row up to one `flush_interval` before the kill. And
+ * `process.exit()` without `finish()`: the worker writes every row synchronously while the
+ * calling thread waits in its exit hook.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,5 +64,29 @@ describe('SIGKILL mid-run through AsyncLogger', () => {
     expect(settled).toBeDefined();
     expect(steps.length - 1).toBeGreaterThanOrEqual(settled!.step);
     expect(steps.length - 1).toBeLessThanOrEqual(lines.at(-1)!.step + 50);
+  }, 60_000);
+});
+
+describe('process.exit() without finish() through AsyncLogger', () => {
+  it('has the worker write every row before the process ends', async () => {
+    const config = {
+      backends: ['tensorboard'],
+      run_name: 'exited',
+      tensorboard: { log_dir: scratch, flush_secs: 120 },
+      flush_interval: 3600,
+      // What the exit hook may wait for the worker: room for a loaded machine.
+      flush_timeout: 60,
+    };
+    const training = startProcess('training', process.execPath, [
+      script,
+      distIndex,
+      JSON.stringify(config),
+      '5000',
+    ]);
+    expect(await training.exited).toBe(0);
+    const seen = await accumulate(join(scratch, 'exited'));
+    expect(seen.scalars.step_copy!.map(([step, value]) => [step, value])).toEqual(
+      [...Array(5000).keys()].map((i) => [i, i]),
+    );
   }, 60_000);
 });

@@ -35,8 +35,6 @@ export type CallOp = (typeof CallOp)[keyof typeof CallOp];
 
 /** Fresh workers started after deaths before the calls are counted as lost instead. */
 const MAX_RESTARTS = 3;
-/** How long a synchronous flush at process exit waits for the worker, at most. */
-const SYNC_FLUSH_MS = 5000;
 
 export interface WorkerLoggerOptions {
   readonly build: BuildSpec;
@@ -232,7 +230,7 @@ export class WorkerLogger extends LoggerFacade {
 
   /**
    * At process exit: has the worker deliver everything in the ring and write it synchronously,
-   * and waits for it (at most `flush_timeout`, and 5 s).
+   * and waits for it (at most `flush_timeout`).
    */
   protected override onFlushSync(end?: FinishOptions): void {
     this.caller?.flushSync(end);
@@ -242,7 +240,7 @@ export class WorkerLogger extends LoggerFacade {
     const requested = Atomics.add(c, Control.syncRequested, 1) + 1;
     Atomics.add(c, Control.doorbell, 1);
     Atomics.notify(c, Control.doorbell);
-    const deadline = performance.now() + Math.min(this.options.flushTimeoutMs, SYNC_FLUSH_MS);
+    const deadline = performance.now() + this.options.flushTimeoutMs;
     for (;;) {
       const done = Atomics.load(c, Control.syncDone);
       if (done === requested) return;
