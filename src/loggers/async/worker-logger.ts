@@ -87,6 +87,7 @@ export class WorkerLogger extends LoggerFacade {
   private readonly uncloneableWarned = new Set<string>();
   private readonly replies = new Map<number, (error?: string) => void>();
   private finished: (() => void) | undefined;
+  private workerFinished = false;
   private finishing: Promise<void> | undefined;
 
   constructor(options: WorkerLoggerOptions) {
@@ -438,6 +439,7 @@ export class WorkerLogger extends LoggerFacade {
         break;
       }
       case 'finished':
+        this.workerFinished = true;
         this.finished?.();
         break;
       case 'ready':
@@ -448,7 +450,8 @@ export class WorkerLogger extends LoggerFacade {
 
   /** The worker ended without being asked: report it once, count the loss, start a fresh one. */
   private onExit(worker: Worker, code: number, failure: unknown): void {
-    if (worker !== this.worker) return;
+    // A worker that said it finished has nothing left to lose.
+    if (worker !== this.worker || this.workerFinished) return;
     const c = this.control;
     const rowsRead = Atomics.load(c, Control.rowsRead);
     const lost = Math.max(0, (rowsRead - Atomics.load(c, Control.flushedRows)) | 0);
