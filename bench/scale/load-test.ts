@@ -10,15 +10,12 @@
  * Two topologies: `single` (collector/single.yaml, one bridge) and `gateways` (two agents with
  * collector/agent.yaml, two gateways with collector/gateway.yaml, one bridge per gateway).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { buildCollector } from '../../scripts/build-collector.mjs';
-import { repoRoot } from '../../scripts/test-env.mjs';
 import type { BridgeStats } from '../../src/bridge/bridge.js';
-import { PROMETHEUS, promQuery, startCli } from '../../test/collector/pipeline.js';
-import { requireDist } from '../../test/support/dist.js';
 import {
   freePort,
   type ManagedProcess,
@@ -93,8 +90,27 @@ export interface LoadTestResult {
   readonly loadAverage: readonly [number, number];
 }
 
+/**
+ * The repository: this file runs from bench/scale/ (tests) or compiled from .bench-dist/bench/scale/
+ * (the benchmark), where the plain-JavaScript scripts are not copied.
+ */
+const repoRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'collector', 'builder-config.yaml'))) {
+    if (dirname(dir) === dir) throw new Error('load test: the repository root was not found');
+    dir = dirname(dir);
+  }
+  return dir;
+})();
 const RANK_SCRIPT = join(repoRoot, 'bench/scale/rank.mjs');
-const ENTRY = join(repoRoot, 'dist/index.js');
+/**
+ * The compiled package: the ranks and the bridge run it. JEPA_SCALE_PACKAGE names a copy of the
+ * package (its dist/) to run instead, so that a rebuild during a long run does not pull it away.
+ */
+const PACKAGE = process.env.JEPA_SCALE_PACKAGE ?? repoRoot;
+const ENTRY = join(PACKAGE, 'dist/index.js');
+const CLI = join(PACKAGE, 'dist/cli/main.js');
+const PROMETHEUS = '/usr/bin/prometheus';
 const TICKS_PER_SECOND = 100;
 
 interface Bridge {
@@ -106,9 +122,16 @@ interface Bridge {
 }
 
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
-  requireDist();
-  if (!PROMETHEUS) throw new Error('Prometheus is missing');
+  for (const needed of [ENTRY, CLI]) {
+    if (!existsSync(needed)) throw new Error(`${needed} is missing: run \`npm run build\` first`);
+  }
+  if (!existsSync(PROMETHEUS)) {
+    throw new Error(`${PROMETHEUS} is missing: run node scripts/setup-test-env.mjs`);
+  }
   const log = options.log ?? (() => {});
+  const { buildCollector } = (await import(
+    pathToFileURL(join(repoRoot, 'scripts/build-collector.mjs')).href
+  )) as typeof import('../../scripts/build-collector.mjs');
   const binary = buildCollector();
   const dir = mkdtempSync(join(tmpdir(), 'jepa-scale-'));
   const token = `token-${Math.random().toString(36).slice(2)}`;
@@ -125,10 +148,15 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     writeFileSync(bridgeYaml, stringify(bridgeConfig(dir)));
     const startBridge = (i: number, port: number) =>
       started(
-        startCli(`bridge-${i}`, ['bridge', '--port', String(port), '--config', bridgeYaml], {
-          env: { JEPA_BRIDGE_TOKEN: token },
-          cwd: dir,
-        }),
+        startProcess(
+          `bridge-${i}`,
+          process.execPath,
+          [CLI, 'bridge', '--port', String(port), '--config', bridgeYaml],
+          {
+            env: { JEPA_BRIDGE_TOKEN: token },
+            cwd: dir,
+          },
+        ),
       );
     const bridges: Bridge[] = [];
     for (let i = 0; i < bridgeCount; i++) {
@@ -282,10 +310,20 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       `${ranks.length} ranks at ${options.rate} rows/s for ${options.seconds} s (${options.topology})`,
     );
 
+    /** The bridge (and so the gateway) that has rows of `runId`; 0 before any arrived. */
+    const carrierOf = async (runId: string): Promise<number> => {
+      for (const [i, bridge] of bridges.entries()) {
+        const stats = await bridgeStatsAt(bridge.url, token).catch(() => undefined);
+        if (stats?.byRun[runId]) return i;
+      }
+      return 0;
+    };
     const outages = (options.outages ?? []).map(async (outage) => {
       await sleep(outage.at * 1000);
+      // The gateway and bridge that carry job 0 (the agents' ring decides which).
+      const carrier = await carrierOf(runIds[0]!);
       if (outage.kind === 'gateway' || outage.kind === 'agent') {
-        const name = `${outage.kind}-0`;
+        const name = outage.kind === 'agent' ? 'agent-0' : `gateway-${carrier}`;
         log(`outage: ${name} stopped for ${outage.seconds ?? 0} s`);
         await collectors.get(name)!.process.stop();
         await sleep((outage.seconds ?? 0) * 1000);
@@ -293,21 +331,21 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
         log(`outage: ${name} back`);
       } else {
         // The bridge's counters live in its memory: pause what feeds it, read them, then stop it.
-        const bridge = bridges[0]!;
-        const feeder = collectors.get(gateways ? 'gateway-0' : 'collector')!.process;
+        const bridge = bridges[carrier]!;
+        const feeder = collectors.get(gateways ? `gateway-${carrier}` : 'collector')!.process;
         feeder.child.kill('SIGSTOP');
         try {
           await sleep(1000);
           bridge.earlier.push(await bridgeStatsAt(bridge.url, token));
           await bridge.process.stop();
-          log('outage: bridge-0 stopped');
+          log(`outage: bridge-${carrier} stopped`);
         } finally {
           feeder.child.kill('SIGCONT');
         }
         await sleep((outage.seconds ?? 0) * 1000);
-        bridge.process = startBridge(0, bridge.port);
+        bridge.process = startBridge(carrier, bridge.port);
         await waitForHttp(`${bridge.url}/health`, { process: bridge.process, timeoutMs: 60_000 });
-        log('outage: bridge-0 back');
+        log(`outage: bridge-${carrier} back`);
       }
     });
 
@@ -448,6 +486,20 @@ function prometheusConfig(metricsPorts: readonly number[]): unknown {
     { targets: metricsPorts.map((p) => `127.0.0.1:${p}`) },
   ];
   return config;
+}
+
+async function promQuery(
+  prometheusUrl: string,
+  query: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query })}`);
+  const body = (await response.json()) as {
+    status: string;
+    data: { result: never[] };
+    error?: string;
+  };
+  if (body.status !== 'success') throw new Error(`Prometheus: ${body.error} (${query})`);
+  return body.data.result;
 }
 
 async function bridgeStatsAt(url: string, token: string): Promise<BridgeStats> {
