@@ -445,6 +445,13 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     };
   } finally {
     await stopAll(everything.reverse());
+    // JEPA_SCALE_LOGS=<dir> keeps the Collectors' and bridges' output (the last 64 KiB each).
+    const keep = process.env.JEPA_SCALE_LOGS;
+    if (keep) {
+      for (const p of everything.filter((p) => !p.name.startsWith('rank-'))) {
+        writeFileSync(join(keep, `${p.name}-${p.child.pid}.log`), p.output());
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
