@@ -19,7 +19,7 @@ import {
   type ToWorker,
   type WorkerInit,
 } from './protocol.js';
-import { Control, RecordOp, RingReader, type RingRecord } from './row-ring.js';
+import { Control, RecordOp, RingReader, type RingRecord, Sleep } from './row-ring.js';
 
 /** `Atomics.waitAsync` (Node 16 and later; in TypeScript's lib from ES2024 on). */
 const waitAsync = (
@@ -176,17 +176,30 @@ async function pump(): Promise<void> {
   }
 }
 
-/** Sleeps until the doorbell rings (a call, a message, a request, the flush timer). */
+/** Polls this often while calls keep coming; after this many empty polls, sleeps until called. */
+const POLL_MS = 5;
+const EMPTY_POLLS_BEFORE_IDLE = 20;
+let emptyPolls = 0;
+
+/**
+ * Sleeps until the doorbell rings (a batch of calls, a message, a request, the flush timer) or,
+ * while calls keep coming, for a poll interval.
+ */
 async function sleep(): Promise<void> {
   const bell = Atomics.load(control, Control.doorbell);
-  Atomics.store(control, Control.readerSleeping, 1);
+  const idle = emptyPolls >= EMPTY_POLLS_BEFORE_IDLE;
+  Atomics.store(control, Control.readerSleeping, idle ? Sleep.Idle : Sleep.Polling);
   try {
     // Checked after raising the flag: a call written before it was raised is seen here.
-    if (hasWork()) return;
-    const wait = waitAsync(control, Control.doorbell, bell, 1000);
+    if (hasWork()) {
+      emptyPolls = 0;
+      return;
+    }
+    const wait = waitAsync(control, Control.doorbell, bell, idle ? 1000 : POLL_MS);
     if (wait.async) await wait.value;
+    emptyPolls = reader.pending ? 0 : emptyPolls + 1;
   } finally {
-    Atomics.store(control, Control.readerSleeping, 0);
+    Atomics.store(control, Control.readerSleeping, Sleep.Awake);
   }
 }
 

@@ -14,7 +14,8 @@
  * buffered; at most `rowLimit` calls are buffered whatever their size.
  *
  * Waking: the reader sleeps on `doorbell` (`Atomics.waitAsync`, so its event loop keeps
- * turning) after raising `readerSleeping`; the writer rings only when that flag is up. A writer
+ * turning) after raising `readerSleeping`; the writer rings only when that flag is up (and,
+ * while the reader polls, only once a batch is buffered: see `Sleep`). A writer
  * that finds the ring full raises `writerWaiting` and sleeps on `read` (`Atomics.wait`, bounded
  * by its caller); the reader notifies `read` when that flag is up. Sequentially consistent
  * atomics on both sides make a lost wake-up impossible: each side publishes its flag before it
@@ -56,6 +57,13 @@ export const Control = {
 } as const;
 const CONTROL_SLOTS = 16;
 const CONTROL_BYTES = CONTROL_SLOTS * 4;
+
+/**
+ * What a sleeping reader asks of the writer (`readerSleeping`): a reader that polls every few
+ * milliseconds (calls keep coming) is woken only for a batch, so that a row a millisecond does
+ * not cost a thread wake-up each; an idle one (no calls for a while) at the first call.
+ */
+export const Sleep = { Awake: 0, Polling: 1, Idle: 2 } as const;
 
 /** What a record is. */
 export const RecordOp = {
@@ -127,6 +135,8 @@ const encoder = new TextEncoder();
 export class RingWriter {
   private readonly v: RingViews;
   private readonly rowLimit: number;
+  /** Calls buffered that wake a polling reader (a sixteenth of the ring). */
+  private readonly wakeAt: number;
   /** Key -> id, and the keys by id (a fresh reader is given them). */
   private readonly ids = new Map<string, number>();
   readonly keys: string[] = [];
@@ -144,6 +154,7 @@ export class RingWriter {
   constructor(memory: RingMemory) {
     this.v = new RingViews(memory);
     this.rowLimit = memory.rowLimit;
+    this.wakeAt = Math.max(1, memory.rowLimit >> 4);
     const c = this.v.control;
     this.written = Atomics.load(c, Control.written);
     this.rowsWritten = Atomics.load(c, Control.rowsWritten);
@@ -278,10 +289,20 @@ export class RingWriter {
       this.rowsWritten = (this.rowsWritten + calls) | 0;
       Atomics.store(c, Control.rowsWritten, this.rowsWritten);
     }
-    if (Atomics.load(c, Control.readerSleeping) !== 0) {
-      Atomics.add(c, Control.doorbell, 1);
-      Atomics.notify(c, Control.doorbell);
+    // A reader polling every few milliseconds is woken only for a batch; an idle one at once.
+    const sleeping = Atomics.load(c, Control.readerSleeping);
+    if (
+      sleeping === Sleep.Idle ||
+      (sleeping === Sleep.Polling && ((this.rowsWritten - this.rowsReadSeen) | 0) >= this.wakeAt)
+    ) {
+      this.ring();
     }
+  }
+
+  /** Wakes the reader now (a call by message, a request). */
+  ring(): void {
+    Atomics.add(this.v.control, Control.doorbell, 1);
+    Atomics.notify(this.v.control, Control.doorbell);
   }
 
   private growScratch(): void {

@@ -321,7 +321,7 @@ export class WorkerLogger extends LoggerFacade {
         return;
       }
       if (!this.waitForRoom()) {
-        this.dropped++;
+        this.countUntaken();
         return;
       }
     }
@@ -350,10 +350,21 @@ export class WorkerLogger extends LoggerFacade {
     while (!this.writer.writeMessageMarker(seq)) {
       if (!this.waitForRoom()) {
         this.unread.delete(seq);
-        this.dropped++;
+        this.countUntaken();
         return;
       }
     }
+    // Media and the like are rare: delivered without waiting for a batch.
+    this.writer.ring();
+  }
+
+  /**
+   * A call the ring had no room for: lost when the worker is gone (a fresh one starts when the
+   * event loop turns), else dropped (the backends are too slow).
+   */
+  private countUntaken(): void {
+    if (Atomics.load(this.control, Control.readerGone) !== 0) this.lost++;
+    else this.dropped++;
   }
 
   /** A call now is not taken: after finish(), or with no worker left (counted as lost). */
