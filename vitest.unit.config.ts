@@ -34,5 +34,13 @@ const SLOW = ['test/reliability/*.property.test.ts'];
  */
 export default mergeConfig(
   base,
-  defineConfig({ test: { exclude: [...configDefaults.exclude, ...NEEDS_SETUP, ...SLOW] } }),
+  defineConfig({
+    test: {
+      exclude: [...configDefaults.exclude, ...NEEDS_SETUP, ...SLOW],
+      // These tests spend most of their time waiting (timers, flush timeouts, local servers),
+      // not computing: four files at a time overlap the waits on two cores (vitest 130 s -> 86 s
+      // here). The full suite keeps two, for its Python and Collector peers.
+      maxWorkers: 4,
+    },
+  }),
 );
