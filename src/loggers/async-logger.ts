@@ -11,8 +11,8 @@
  * only then are calls dropped, counted and reported. The worker flushes its backends every
  * `flush_interval`; a worker that dies is reported once, its loss counted, and a fresh one takes
  * over the ring. Console lines are written by the worker straight to the process's descriptor,
- * one whole line per write: in time order with the process's own output, typically within a
- * millisecond of the call (`await logger.flush()` before printing puts them before it). See
+ * one whole line per write: in time order with the process's own output, within a few
+ * milliseconds of the call (`await logger.flush()` before printing puts them before it). See
  * docs/async-logger.md.
  *
  * Given a logger instance (`base_logger: logger`), or a configuration that cannot move (a
