@@ -36,7 +36,6 @@ Exit code: 0 the configuration can be used, 1 it cannot (or has warnings, with -
 
 /** What the command reads and writes; each defaults to the process's own. */
 export type ValidateConfigIo = CommandIo;
-export type { Output } from './command-line.js';
 
 export function runValidateConfig(args: readonly string[], io: ValidateConfigIo = {}): number {
   const line = parseCommandLine(

@@ -6,7 +6,6 @@
  */
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Environment } from '../environment.js';
 import {
   DEFAULT_BASE_URL,
   findRunFiles,
@@ -20,7 +19,7 @@ import {
   WandbHttp,
   wandbApiKey,
 } from '../wandb/index.js';
-import type { Output } from './validate-config.js';
+import { type CommandIo, type Output, parseCommandLine } from './command-line.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 /** Timers cannot wait longer than about 24.8 days; a day is plenty for one run. */
@@ -52,35 +51,22 @@ Options:
   -h, --help              this text
 `;
 
-export interface WandbSyncIo {
-  readonly out?: Output;
-  readonly err?: Output;
-  /** Where WANDB_BASE_URL, WANDB_API_KEY, NETRC and HOME are read. Default `process.env`. */
-  readonly env?: Environment;
+/** `env` is where WANDB_BASE_URL, WANDB_API_KEY, NETRC and HOME are read. */
+export interface WandbSyncIo extends CommandIo {
   /** Largest file_stream request in bytes (default W&B's limit). */
   readonly maxRequestBytes?: number;
 }
 
 export async function runWandbSync(args: readonly string[], io: WandbSyncIo = {}): Promise<number> {
-  const out = io.out ?? process.stdout;
-  const err = io.err ?? process.stderr;
-  const env = io.env ?? process.env;
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(args);
-  } catch (error) {
-    err.write(`wandb-sync: ${(error as Error).message}\n\n${WANDB_SYNC_USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out.write(WANDB_SYNC_USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    err.write(`wandb-sync: name the runs to upload\n\n${WANDB_SYNC_USAGE}`);
-    return 2;
-  }
+  const line = parseCommandLine(
+    'wandb-sync',
+    WANDB_SYNC_USAGE,
+    io,
+    () => parseOptions(args),
+    (positionals) => (positionals.length > 0 ? undefined : 'name the runs to upload'),
+  );
+  if (typeof line === 'number') return line;
+  const { values, positionals, out, err, env } = line;
   const timeout = Number(values.timeout ?? DEFAULT_TIMEOUT_SECONDS);
   if (!(timeout > 0 && timeout <= MAX_TIMEOUT_SECONDS)) {
     err.write(
