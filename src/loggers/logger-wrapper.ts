@@ -116,8 +116,13 @@ export function unwrap(logger: BaseLogger): BaseLogger {
   return logger instanceof LoggerWrapper ? unwrap(logger.base) : logger;
 }
 
-/** The training run behind `logger`, looking through wrappers; undefined for other loggers. */
+/**
+ * The training run behind `logger`, looking through wrappers and, for an AsyncLogger whose
+ * backends are in a worker, at its calling thread's run (`caller`); undefined for other loggers.
+ */
 export function runOf(logger: BaseLogger): TrainingRun | undefined {
   const inner = unwrap(logger);
-  return inner instanceof TelemetryLogger ? inner.run : undefined;
+  if (inner instanceof TelemetryLogger) return inner.run;
+  const { caller } = inner as { readonly caller?: BaseLogger };
+  return caller ? runOf(caller) : undefined;
 }

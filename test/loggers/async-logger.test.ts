@@ -18,10 +18,12 @@ import {
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { logsOf, spansOf } from '../../src/bridge/otlp-model.js';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import type { WorkerLogger } from '../../src/loggers/async/worker-logger.js';
 import { AsyncLogger } from '../../src/loggers/async-logger.js';
 import { BaseLogger, type Metrics } from '../../src/loggers/base-logger.js';
+import { logExecutionTime } from '../../src/loggers/decorators.js';
 import '../../src/loggers/builtins.js';
 import { createLogger } from '../../src/loggers/multi-logger.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
@@ -30,7 +32,7 @@ import { ensureBuilt } from '../exporters/tensorboard/built.js';
 import { accumulate } from '../exporters/tensorboard/readers.js';
 import { readWandbFile } from '../exporters/wandb/wandb-python.js';
 import { CaptureStream } from '../support/capture-stream.js';
-import { startCapture } from '../support/otlp-capture.js';
+import { decodedRequests, startCapture } from '../support/otlp-capture.js';
 import { recordingBackend } from '../support/recording-backend.js';
 
 const open: BaseLogger[] = [];
@@ -476,6 +478,40 @@ describe('AsyncLogger with its backends in a worker', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('decorator spans go over OTLP from the calling thread, the rows from the worker, each once', async () => {
+    const otlp = await startCapture();
+    try {
+      const { logger } = asyncLogger({
+        backend: 'otlp',
+        endpoint: otlp.url,
+        buffer_size: 1000,
+        flush_interval: 30,
+      });
+      expect(logger.inWorker).toBe(true);
+      const step = logExecutionTime(logger)(function trainingStep(i: number) {
+        logger.logMetrics({ loss: 1 / (i + 1) }, i);
+      });
+      for (let i = 0; i < 5; i++) step(i);
+      await logger.finish();
+
+      const spans = decodedRequests(otlp.requests, 'traces')
+        .flatMap(spansOf)
+        .flatMap((group) => group.scopes.flatMap((scope) => scope.items));
+      expect(spans.map((span) => span.name)).toEqual(Array(5).fill('trainingStep'));
+      const rows = decodedRequests(otlp.requests, 'logs')
+        .flatMap(logsOf)
+        .flatMap((group) => group.scopes.flatMap((scope) => scope.items))
+        .filter((record) => record.eventName === 'jepa.metrics');
+      // Each step's loss row, and the time/trainingStep value logExecutionTime adds at its step.
+      const steps = (key: string) =>
+        rows.filter((row) => key in row.attributes).map((row) => row.attributes['jepa.step']);
+      expect(steps('loss')).toEqual([0, 1, 2, 3, 4]);
+      expect(steps('time/trainingStep')).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await otlp.close();
+    }
+  }, 60_000);
 
   it('finish() returns within flush_timeout + 1 s from a custom backend that stalls 2 s a call, and reports what it did not deliver', async () => {
     const { logger, diagnostics } = asyncLogger({

@@ -91,6 +91,11 @@ export interface OtlpBackendOptions {
   readonly diagnostics?: DiagnosticLogger;
   /** Counts deliveries and losses; default a new one reporting to `diagnostics`. */
   readonly ledger?: OtlpDeliveryLedger;
+  /**
+   * `calls`: only the spans of decorated calls, for the calling thread of an AsyncLogger whose
+   * worker exports the rest. Default `all`.
+   */
+  readonly part?: 'all' | 'calls';
 }
 
 export function otlpBackend(
@@ -121,8 +126,10 @@ export function otlpBackend(
   const deliveries =
     options.ledger ??
     new OtlpDeliveryLedger({ diagnostics, reportIntervalMillis: exportIntervalMillis });
-  // Two metric readers, a log and a span processor: the ledger closes after the last of them.
-  let open = 4;
+  const callsOnly = options.part === 'calls';
+  // Two metric readers, a log and a span processor (or the span processor alone): the ledger
+  // closes after the last of them.
+  let open = callsOnly ? 1 : 4;
   const counting = {
     ledger: deliveries,
     onShutdown: () => {
@@ -140,7 +147,6 @@ export function otlpBackend(
       exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
       metricProducers,
     });
-  const logExporter = new CountedLogRecordExporter(new OTLPLogExporter(common('logs')), counting);
   const traceExporter = new CountedSpanExporter(new OTLPTraceExporter(common('traces')), counting);
   const queue = {
     maxQueueSize: section.max_queue_size,
@@ -149,6 +155,13 @@ export function otlpBackend(
   };
   const observe = (signal: 'logs' | 'traces'): MeterProvider =>
     queueDropObserver((count) => deliveries.lost(signal, 'queue_full', count));
+  const spanProcessors = [
+    new OtlpSpanProcessor(traceExporter, { ...queue, selfObsMeterProvider: observe('traces') }),
+  ];
+  if (callsOnly) {
+    return { name: 'otlp', abandon: () => deliveries.abandon(), spanProcessors };
+  }
+  const logExporter = new CountedLogRecordExporter(new OTLPLogExporter(common('logs')), counting);
   return {
     name: 'otlp',
     abandon: () => deliveries.abandon(),
@@ -158,8 +171,6 @@ export function otlpBackend(
     logRecordProcessors: [
       new OtlpLogRecordProcessor(logExporter, { ...queue, selfObsMeterProvider: observe('logs') }),
     ],
-    spanProcessors: [
-      new OtlpSpanProcessor(traceExporter, { ...queue, selfObsMeterProvider: observe('traces') }),
-    ],
+    spanProcessors,
   };
 }

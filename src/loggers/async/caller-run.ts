@@ -4,11 +4,14 @@
  * late too). They get the rows' instruments and training events on the calling thread, where
  * the application's context is, as they do without a worker; when the application has no
  * providers, a call costs it a step and a look-up. It has the worker's run id, so both name the
- * same run.
+ * same run. Decorator spans are recorded here too: when the worker's backends include OTLP, the
+ * calling thread exports the spans over OTLP itself, and the worker the rows and instruments.
  */
-import { LoggingConfig } from '../../config/logging-config.js';
+import { LoggingConfig, parseSection } from '../../config/logging-config.js';
+import type { OtlpSection } from '../../config/sections/otlp.js';
 import type { DiagnosticLogger } from '../../diagnostics.js';
 import { newRunId } from '../../events/run-identity.js';
+import { otlpBackend, otlpConfiguredByEnv } from '../../exporters/otlp/otlp-backend.js';
 import { untrackRun } from '../../telemetry/lifecycle.js';
 import { TelemetryLogger } from '../telemetry-logger.js';
 import type { BuildSpec } from './protocol.js';
@@ -31,27 +34,33 @@ export function callerRun(
   build: BuildSpec,
   diagnostics: DiagnosticLogger,
 ): { run: TelemetryLogger; runId: string | undefined } {
-  const given = runSettings(build);
+  const loaded = build.kind === 'yaml' ? LoggingConfig.load(build.path) : undefined;
+  const given = runSettings(build, loaded);
   const runId = given.run_id === undefined ? (process.env.JEPA_RUN_ID ?? newRunId()) : undefined;
-  const run = new TelemetryLogger({}, () => [], {
-    // The worker reports the rows' bad values and the like: only errors from here.
-    diagnostics: { ...diagnostics, debug() {}, info() {}, warning() {} },
-    settings: {
-      ...given,
-      ...(runId ? { run_id: runId } : {}),
-      handle_signals: false,
-      system_metrics: false,
+  const otlp = otlpOf(build, loaded, diagnostics);
+  const run = new TelemetryLogger(
+    {},
+    ({ env }) => (otlp ? [otlpBackend(otlp, { env, diagnostics, part: 'calls' })] : []),
+    {
+      // The worker reports the rows' bad values and the like: only errors from here.
+      diagnostics: { ...diagnostics, debug() {}, info() {}, warning() {} },
+      settings: {
+        ...given,
+        ...(runId ? { run_id: runId } : {}),
+        handle_signals: false,
+        system_metrics: false,
+      },
     },
-  });
+  );
   // The AsyncLogger's own exit hooks finish it.
   untrackRun(run);
   return { run, runId };
 }
 
-function runSettings(build: BuildSpec): Record<string, unknown> {
+function runSettings(build: BuildSpec, loaded: LoggingConfig | undefined): Record<string, unknown> {
   let source: Record<string, unknown>;
   if (build.kind === 'yaml') {
-    source = { ...LoggingConfig.load(build.path).global };
+    source = { ...loaded?.global };
   } else if (build.kind === 'multi') {
     source = build.config;
   } else if (build.name === 'wandb') {
@@ -64,4 +73,24 @@ function runSettings(build: BuildSpec): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const key of RUN_KEYS) if (source[key] !== undefined) settings[key] = source[key];
   return settings;
+}
+
+/** The OTLP section of the worker's backends (added by the environment too, as createLogger does). */
+function otlpOf(
+  build: BuildSpec,
+  loaded: LoggingConfig | undefined,
+  diagnostics: DiagnosticLogger,
+): OtlpSection | undefined {
+  if (build.kind === 'yaml') {
+    const named = loaded?.backends.includes('otlp') || otlpConfiguredByEnv();
+    return named ? (loaded?.section('otlp') as OtlpSection) : undefined;
+  }
+  const { config } = build;
+  const named =
+    build.kind === 'backend'
+      ? build.name === 'otlp'
+      : (config.backends as unknown[]).includes('otlp') || otlpConfiguredByEnv();
+  if (!named) return undefined;
+  const section = build.kind === 'backend' ? config : (config.otlp as Record<string, unknown>);
+  return parseSection('otlp', section ?? {}, { diagnostics });
 }

@@ -63,7 +63,8 @@ export interface WorkerStats {
 export class WorkerLogger extends LoggerFacade {
   private readonly options: WorkerLoggerOptions;
   private readonly memory: ReturnType<typeof allocateRing>;
-  private readonly caller: BaseLogger | undefined;
+  /** The calling thread's run: decorators record spans and call metrics there (see runOf). */
+  readonly caller: BaseLogger | undefined;
   private readonly writer: RingWriter;
   private readonly control: Int32Array;
   private worker: Worker;
