@@ -129,11 +129,11 @@ describe('WorkerLogger', () => {
 
   it('a backend that throws an uncaught error in the worker: reported once, the loss counted, later rows arrive', async () => {
     const file = join(scratch, 'crashed.txt');
-    const { logger, diagnostics } = workerLogger({
-      kind: 'backend',
-      name: 'file',
-      config: { file },
-    });
+    const { logger, diagnostics } = workerLogger(
+      { kind: 'backend', name: 'file', config: { file } },
+      // The calls after the crash wait for the fresh worker: a loaded machine starts one slowly.
+      { flushTimeoutMs: 60_000 },
+    );
     for (let i = 0; i < 500; i++) logger.logMetrics(i === 250 ? { i, crash: 1 } : { i }, i);
     // The crash happens on the worker's next turn; the calling thread learns of it on its own.
     for (let wait = 0; wait < 100 && diagnostics.at('ERROR').length === 0; wait++) await sleep(20);
