@@ -38,7 +38,8 @@ import { within } from '../telemetry/deadline.js';
 import { trackRun, untrackRun } from '../telemetry/lifecycle.js';
 import type { FinishOptions } from '../telemetry/training-run.js';
 import { asyncBackends } from './async/async-backends.js';
-import { CallOp, type WorkerLogger } from './async/worker-logger.js';
+import { CallOp, replayCall } from './async/calls.js';
+import type { WorkerLogger } from './async/worker-logger.js';
 import type { BaseLogger, LoggerConfig, Metrics } from './base-logger.js';
 import {
   LoggerWrapper,
@@ -92,10 +93,6 @@ const optionsSchema = z.object({
     .default([])
     .describe('Modules the worker imports first: they register custom backends'),
 });
-
-/** What a slot holds: which method was called (the worker's side takes the same numbers). */
-const Op = CallOp;
-type Op = (typeof Op)[keyof typeof Op];
 
 /** Where the calls stand. */
 export interface AsyncLoggerStats {
@@ -226,30 +223,30 @@ export class AsyncLogger extends LoggerWrapper {
   }
 
   protected override writeMetrics(metrics: Metrics, step?: number): void {
-    this.push(Op.Metrics, metrics, undefined, step);
+    this.push(CallOp.Metrics, metrics, undefined, step);
   }
 
   protected override writeAtCurrentStep(values: Readonly<Record<string, number>>): void {
-    this.push(Op.AtCurrentStep, values, undefined, undefined);
+    this.push(CallOp.AtCurrentStep, values, undefined, undefined);
   }
 
   protected override writeHistogram(tag: string, values: HistogramInput, step?: number): void {
-    this.push(Op.Histogram, tag, values, step);
+    this.push(CallOp.Histogram, tag, values, step);
   }
 
   protected override writeImage(tag: string, images: ImageInput, step?: number): void {
-    this.push(Op.Image, tag, images, step);
+    this.push(CallOp.Image, tag, images, step);
   }
 
   protected override writeText(tag: string, text: string, step?: number): void {
-    this.push(Op.Text, tag, text, step);
+    this.push(CallOp.Text, tag, text, step);
   }
 
   protected override writeHyperparams(
     hparams: Readonly<Record<string, unknown>>,
     metrics?: Metrics,
   ): void {
-    this.push(Op.Hyperparams, hparams, metrics, undefined);
+    this.push(CallOp.Hyperparams, hparams, metrics, undefined);
   }
 
   /** Hands everything buffered to the backend and flushes it. */
@@ -329,7 +326,7 @@ export class AsyncLogger extends LoggerWrapper {
     this.reportDrops(true);
   }
 
-  private push(op: Op, first: unknown, second: unknown, step: number | undefined): void {
+  private push(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
     if (this.worker) {
       if (this.finishing) {
         this.warner.warn('finished', 'AsyncLogger: a logging call after finish() was ignored');
@@ -437,29 +434,8 @@ export class AsyncLogger extends LoggerWrapper {
     const first = this.firsts[i];
     const second = this.seconds[i];
     const step = Number.isNaN(this.steps[i]!) ? undefined : this.steps[i];
-    const base = this.base;
     try {
-      let result: unknown;
-      switch (this.ops[i] as Op) {
-        case Op.Metrics:
-          result = base.logMetrics(first as Metrics, step);
-          break;
-        case Op.AtCurrentStep:
-          base.logAtCurrentStep(first as Record<string, number>);
-          break;
-        case Op.Histogram:
-          base.logHistogram(first as string, second as HistogramInput, step);
-          break;
-        case Op.Image:
-          base.logImage(first as string, second as ImageInput, step);
-          break;
-        case Op.Text:
-          base.logText(first as string, second as string, step);
-          break;
-        case Op.Hyperparams:
-          base.logHyperparams(first as Record<string, unknown>, second as Metrics | undefined);
-          break;
-      }
+      const result = replayCall(this.base, this.ops[i] as CallOp, first, second, step);
       this.delivered++;
       // A ported custom logger may do its I/O in an async logMetrics: wait for it.
       if (isPromise(result)) return result.then(undefined, (error) => this.onFailure(error));

@@ -19,19 +19,9 @@ import type { HistogramInput, ImageInput } from '../../events/media.js';
 import { within } from '../../telemetry/deadline.js';
 import type { FinishOptions } from '../../telemetry/training-run.js';
 import { type BaseLogger, LoggerFacade, type Metrics } from '../base-logger.js';
+import { CallOp, replayCall } from './calls.js';
 import type { BuildSpec, FromWorker, MessageCall, ToWorker, WorkerInit } from './protocol.js';
 import { allocateRing, Control, RecordOp, RingWriter, WriteResult } from './row-ring.js';
-
-/** Which method a call is (the AsyncLogger's own ring uses the same numbers). */
-export const CallOp = {
-  Metrics: 0,
-  AtCurrentStep: 1,
-  Histogram: 2,
-  Image: 3,
-  Text: 4,
-  Hyperparams: 5,
-} as const;
-export type CallOp = (typeof CallOp)[keyof typeof CallOp];
 
 /** Fresh workers started after deaths before the calls are counted as lost instead. */
 const MAX_RESTARTS = 3;
@@ -120,36 +110,7 @@ export class WorkerLogger extends LoggerFacade {
   /** The AsyncLogger's calls, as its own ring gets them: `first`, `second` per method. */
   write(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
     this.toWorker(op, first, second, step);
-    if (this.caller) this.toCaller(this.caller, op, first, second, step);
-  }
-
-  private toCaller(
-    caller: BaseLogger,
-    op: CallOp,
-    first: unknown,
-    second: unknown,
-    step: number | undefined,
-  ): void {
-    switch (op) {
-      case CallOp.Metrics:
-        caller.logMetrics(first as Metrics, step);
-        break;
-      case CallOp.AtCurrentStep:
-        caller.logAtCurrentStep(first as Record<string, number>);
-        break;
-      case CallOp.Histogram:
-        caller.logHistogram(first as string, second as HistogramInput, step);
-        break;
-      case CallOp.Image:
-        caller.logImage(first as string, second as ImageInput, step);
-        break;
-      case CallOp.Text:
-        caller.logText(first as string, second as string, step);
-        break;
-      case CallOp.Hyperparams:
-        caller.logHyperparams(first as Record<string, unknown>, second as Metrics);
-        break;
-    }
+    if (this.caller) replayCall(this.caller, op, first, second, step);
   }
 
   private toWorker(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
