@@ -60,41 +60,29 @@ export async function startupSuite(context: SuiteContext): Promise<SuiteResult> 
     samples.console.push(await sample(PROGRAMS.console));
   }
   const of = (key: keyof typeof samples, field: keyof Sample) => samples[key].map((s) => s[field]);
-  const bare = {
-    ns: median(of('bare', 'ns')),
-    cpu: median(of('bare', 'cpu')),
-    rss: median(of('bare', 'rss')),
+  const figure = (
+    field: keyof Sample,
+    id: string,
+    label: string,
+    unit: Figure['unit'],
+    budget?: number,
+  ): Figure => {
+    const bare = median(of('bare', field));
+    return {
+      section: 6,
+      id,
+      label: `import 'jepa-loggers' + console logger, ${label}`,
+      value: median(of('console', field)),
+      unit,
+      runs: of('console', field),
+      baseline: { label: 'bare node', value: bare },
+      ...(budget === undefined ? {} : { target: { on: 'value', op: '<=', limit: bare + budget } }),
+    };
   };
   const figures: Figure[] = [
-    {
-      section: 6,
-      id: 'startup.time',
-      label: "import 'jepa-loggers' + console logger, time from process start (budget: +100 ms)",
-      value: median(of('console', 'ns')),
-      unit: 'ns',
-      runs: of('console', 'ns'),
-      baseline: { label: 'bare node', value: bare.ns },
-      target: { on: 'value', op: '<=', limit: bare.ns + TIME_BUDGET_NS },
-    },
-    {
-      section: 6,
-      id: 'startup.cpu',
-      label: "import 'jepa-loggers' + console logger, CPU time (user + system)",
-      value: median(of('console', 'cpu')),
-      unit: 'ns',
-      runs: of('console', 'cpu'),
-      baseline: { label: 'bare node', value: bare.cpu },
-    },
-    {
-      section: 6,
-      id: 'startup.rss',
-      label: "import 'jepa-loggers' + console logger, peak RSS (budget: +30 MiB)",
-      value: median(of('console', 'rss')),
-      unit: 'bytes',
-      runs: of('console', 'rss'),
-      baseline: { label: 'bare node', value: bare.rss },
-      target: { on: 'value', op: '<=', limit: bare.rss + RSS_BUDGET },
-    },
+    figure('ns', 'startup.time', 'time from process start (budget: +100 ms)', 'ns', TIME_BUDGET_NS),
+    figure('cpu', 'startup.cpu', 'CPU time (user + system)', 'ns'),
+    figure('rss', 'startup.rss', 'peak RSS (budget: +30 MiB)', 'bytes', RSS_BUDGET),
   ];
   return { figures, warnings: [], details: { samples } };
 }
