@@ -15,7 +15,14 @@ function scripted(name: string, turns: string[], results: Figure[][]): Suite {
   };
 }
 
-const floor = (value: number) => ({ label: 'floor', value });
+function callFigure(runs: number[], floor: number): Figure {
+  const baseline = { label: 'floor', value: floor };
+  return { section: 1, id: 'call', label: 'call', value: 0, runs, unit: 'ns', baseline };
+}
+
+function rateFigure(runs: number[]): Figure {
+  return { section: 1, id: 'rate', label: 'rate', value: 0, runs, unit: 'per-second' };
+}
 const context = { log: () => {} } as unknown as SuiteContext;
 
 function build(suite: Suite): RefBuild {
@@ -25,57 +32,14 @@ function build(suite: Suite): RefBuild {
 describe('compareBuilds', () => {
   it('runs the builds A B B A and judges each figure on its ratio to the floor where it has one', async () => {
     const turns: string[] = [];
+    // Each turn: a call time over a floor, and a rate with none.
     const current = scripted('current', turns, [
-      [
-        {
-          section: 1,
-          id: 'call',
-          label: 'call',
-          value: 0,
-          runs: [10, 12],
-          unit: 'ns',
-          baseline: floor(5),
-        },
-        { section: 1, id: 'rate', label: 'rate', value: 0, runs: [90], unit: 'per-second' },
-      ],
-      [
-        {
-          section: 1,
-          id: 'call',
-          label: 'call',
-          value: 0,
-          runs: [14],
-          unit: 'ns',
-          baseline: floor(7),
-        },
-        { section: 1, id: 'rate', label: 'rate', value: 0, runs: [90], unit: 'per-second' },
-      ],
+      [callFigure([10, 12], 5), rateFigure([90])],
+      [callFigure([14], 7), rateFigure([90])],
     ]);
     const old = scripted('old', turns, [
-      [
-        {
-          section: 1,
-          id: 'call',
-          label: 'call',
-          value: 0,
-          runs: [6, 6],
-          unit: 'ns',
-          baseline: floor(3),
-        },
-        { section: 1, id: 'rate', label: 'rate', value: 0, runs: [100], unit: 'per-second' },
-      ],
-      [
-        {
-          section: 1,
-          id: 'call',
-          label: 'call',
-          value: 0,
-          runs: [6],
-          unit: 'ns',
-          baseline: floor(3),
-        },
-        { section: 1, id: 'rate', label: 'rate', value: 0, runs: [100], unit: 'per-second' },
-      ],
+      [callFigure([6, 6], 3), rateFigure([100])],
+      [callFigure([6], 3), rateFigure([100])],
     ]);
     const run = await compareBuilds([1], { 1: current }, build(old), context);
     expect(turns).toEqual(['current', 'old', 'old', 'current']);
