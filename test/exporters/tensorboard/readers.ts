@@ -3,8 +3,9 @@
  * record reader, and the `tensorboard` server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { venvBin } from '../../../scripts/test-env.mjs';
 import { runPythonJson } from '../../support/python.js';
 
@@ -60,6 +61,19 @@ export interface RecordsRead {
 /** Reads event files with TensorBoard's CRC-checking record reader. */
 export function readRecords(paths: readonly string[]): Promise<RecordsRead[]> {
   return runPythonJson<RecordsRead[]>(script('records.py'), paths);
+}
+
+/**
+ * The run a killed process wrote to `runDir`, read by TensorBoard: one event file, whose only
+ * damage may be the record being written when the process died (truncated, never a bad CRC).
+ */
+export async function readKilledRun(runDir: string): Promise<AccumulatedRun> {
+  const files = readdirSync(runDir).map((name) => join(runDir, name));
+  expect(files).toHaveLength(1);
+  const [read] = await readRecords(files);
+  if (read!.error !== null) expect(read!.error).toMatch(/truncated record/);
+  expect(read!.error ?? '').not.toMatch(/crc/);
+  return accumulate(runDir);
 }
 
 export interface TensorBoardServer {
