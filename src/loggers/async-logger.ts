@@ -327,16 +327,12 @@ export class AsyncLogger extends LoggerWrapper {
   }
 
   private push(op: CallOp, first: unknown, second: unknown, step: number | undefined): void {
-    if (this.worker) {
-      if (this.finishing) {
-        this.warner.warn('finished', 'AsyncLogger: a logging call after finish() was ignored');
-        return;
-      }
-      this.worker.write(op, first, second, step);
-      return;
-    }
     if (this.finishing) {
       this.warner.warn('finished', 'AsyncLogger: a logging call after finish() was ignored');
+      return;
+    }
+    if (this.worker) {
+      this.worker.write(op, first, second, step);
       return;
     }
     if (this.count === this.bufferSize) {
