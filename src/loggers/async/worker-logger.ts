@@ -117,14 +117,13 @@ export class WorkerLogger extends LoggerFacade {
     switch (op) {
       case CallOp.Metrics:
         if (isRow(first) && isStep(step)) {
-          this.writeRow(RecordOp.Metrics, first, step ?? Number.NaN, 'logMetrics', step);
+          this.writeRow(RecordOp.Metrics, first, step);
         } else {
           this.send({ method: 'logMetrics', args: [first, step] });
         }
         return;
       case CallOp.AtCurrentStep:
-        if (isRow(first))
-          this.writeRow(RecordOp.AtCurrentStep, first, Number.NaN, 'logAtCurrentStep');
+        if (isRow(first)) this.writeRow(RecordOp.AtCurrentStep, first, undefined);
         else this.send({ method: 'logAtCurrentStep', args: [first] });
         return;
       case CallOp.Histogram:
@@ -263,21 +262,20 @@ export class WorkerLogger extends LoggerFacade {
     await worker.terminate();
   }
 
+  /** A `logMetrics` (`RecordOp.Metrics`) or `logAtCurrentStep` row into the ring. */
   private writeRow(
-    op: RecordOp,
+    op: typeof RecordOp.Metrics | typeof RecordOp.AtCurrentStep,
     row: Readonly<Record<string, unknown>>,
-    stepValue: number,
-    method: 'logMetrics' | 'logAtCurrentStep',
-    step?: number,
+    step: number | undefined,
   ): void {
     if (this.refused()) return;
     for (;;) {
-      const result = this.writer.writeRow(op, row, stepValue);
+      const result = this.writer.writeRow(op, row, step ?? Number.NaN);
       if (result === WriteResult.Written) return;
       if (result === WriteResult.NotNumbers) {
         this.send(
-          method === 'logMetrics'
-            ? { method, args: [row, step] }
+          op === RecordOp.Metrics
+            ? { method: 'logMetrics', args: [row, step] }
             : { method: 'logAtCurrentStep', args: [row] },
         );
         return;
