@@ -58,7 +58,7 @@ export class BridgeRun {
   constructor(options: BridgeRunOptions) {
     this.identity = options.identity;
     this.pipeline = new TelemetryPipeline({
-      resource: resourceFromAttributes(resourceAttributesOf(options.resource)),
+      resource: () => resourceFromAttributes(resourceAttributesOf(options.resource)),
       backends: options.backends,
       diagnostics: options.diagnostics,
     });

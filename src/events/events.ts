@@ -10,10 +10,10 @@ import {
   type AnyValue,
   type AnyValueMap,
   type LogAttributes,
+  type LogBody,
   type LogRecord,
   SeverityNumber,
 } from '@opentelemetry/api-logs';
-import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 
@@ -293,8 +293,63 @@ export interface RecordOrigin {
 }
 
 /**
+ * A training event as the SDK's `Logger` records it, made without the SDK: what a run hands its
+ * log processors directly when they only read records (see `TelemetryPipeline.emit`), so that a
+ * run without an OTLP backend needs neither a `LoggerProvider` nor its package. Like the SDK, it
+ * keeps the span context only when it is a valid one and leaves out null and undefined values.
+ */
+export class EventRecord implements ReadableLogRecord {
+  readonly hrTime: HrTime;
+  readonly hrTimeObserved: HrTime;
+  readonly eventName?: string;
+  readonly severityNumber?: SeverityNumber;
+  readonly severityText?: string;
+  readonly body?: LogBody;
+  readonly attributes: LogAttributes = {};
+  readonly droppedAttributesCount = 0;
+
+  constructor(
+    private readonly origin: RecordOrigin,
+    record: LogRecord,
+    readonly spanContext: SpanContext | undefined,
+  ) {
+    const now = Date.now();
+    this.hrTime = toHrTime(record.timestamp ?? now);
+    this.hrTimeObserved = toHrTime(record.observedTimestamp ?? now);
+    this.eventName = record.eventName;
+    this.severityNumber = record.severityNumber;
+    this.severityText = record.severityText;
+    this.body = record.body;
+    for (const [key, value] of Object.entries(record.attributes ?? {})) {
+      if (value !== undefined && value !== null) this.attributes[key] = value;
+    }
+  }
+
+  get resource(): Resource {
+    return this.origin.resource;
+  }
+
+  get instrumentationScope(): RecordOrigin['instrumentationScope'] {
+    return this.origin.instrumentationScope;
+  }
+}
+
+/** An OTel `TimeInput` as `HrTime`, read as the SDK reads it. */
+function toHrTime(time: NonNullable<LogRecord['timestamp']>): HrTime {
+  if (Array.isArray(time)) return time as HrTime;
+  if (time instanceof Date) return millisToHrTime(time.getTime());
+  // A number below half the process's start time is a `performance.now()` reading.
+  return millisToHrTime(time < performance.timeOrigin / 2 ? performance.timeOrigin + time : time);
+}
+
+/** Epoch milliseconds as `HrTime`, to the nanosecond (the SDK's arithmetic). */
+function millisToHrTime(epochMillis: number): HrTime {
+  return [Math.trunc(epochMillis / 1000), Math.round((epochMillis % 1000) * 1e6)];
+}
+
+/**
  * A row as a complete OTel `ReadableLogRecord`, made without the SDK's `Logger`: what a run hands
- * its log processors directly when they only read records (see `TelemetryPipeline.directRows`).
+ * its log processors directly when they only read records (see `TelemetryPipeline.emit`).
  * The row is already valid (numbers under non-empty keys),
  * so the SDK's per-attribute validation and copying would buy nothing. It carries its decoded
  * event, shared by every exporter; its attributes (the values and the step) are made only if

@@ -21,10 +21,12 @@ export interface TelemetryBackend {
   readonly events?: readonly string[];
   readonly logRecordProcessors?: readonly LogRecordProcessor[];
   /**
-   * Readers of instruments that are not the run's own (runtime and host metrics, a user's
-   * instruments through the global OTel API).
+   * Makes the readers of instruments that are not the run's own (a user's instruments and other
+   * libraries', through the global OTel API). Called only when the run registers its providers
+   * globally (`register_global`), the one way such instruments reach it: otherwise no reader, and
+   * no SDK package behind one, is made.
    */
-  readonly metricReaders?: readonly MetricReader[];
+  readonly metricReaders?: () => readonly MetricReader[];
   /**
    * Readers of the run's own instruments (the `logMetrics` gauges, the step, call durations).
    * They live on a meter provider of their own, so a backend that takes rows as events (console,
@@ -52,7 +54,7 @@ export interface TelemetryBackend {
 /**
  * A log-record processor that only reads the records it is given, never changes them: a run may
  * hand it ready-made rows (`MetricsRecord`) instead of records made by the SDK's `Logger` (see
- * `TelemetryPipeline.directRows`).
+ * `TelemetryPipeline.direct`).
  */
 export interface ReadingLogRecordProcessor extends LogRecordProcessor {
   readonly readsOnly: true;

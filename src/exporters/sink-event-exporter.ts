@@ -1,6 +1,7 @@
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { decodeTrainingEvent, type MetricsEvent, type TrainingEvent } from '../events/events.js';
+import { ExportResultCode } from '../otel-sdk.js';
 import type { StepTracker, TrainingSink } from './training-sink.js';
 
 export interface SinkEventExporterOptions {

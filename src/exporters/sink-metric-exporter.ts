@@ -1,14 +1,14 @@
 import type { Attributes } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import {
+import type { ExportResult } from '@opentelemetry/core';
+import type {
   AggregationTemporality,
-  DataPointType,
-  type Histogram,
-  type PushMetricExporter,
-  type ResourceMetrics,
+  Histogram,
+  PushMetricExporter,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { Attr, INSTRUMENTATION_SCOPE } from '../events/events.js';
 import { fromOTelHistogramPoint } from '../events/media.js';
+import { ExportResultCode, sdkMetrics } from '../otel-sdk.js';
 import type { StepTracker, TrainingSink } from './training-sink.js';
 
 /**
@@ -37,7 +37,7 @@ export class SinkMetricExporter implements PushMetricExporter {
           const name = metric.descriptor.name;
           for (const point of metric.dataPoints) {
             const tag = tagOf(name, point.attributes);
-            if (metric.dataPointType === DataPointType.HISTOGRAM) {
+            if (metric.dataPointType === sdkMetrics().DataPointType.HISTOGRAM) {
               const histogram = fromOTelHistogramPoint(point.value as Histogram);
               if (histogram)
                 this.sink.writeHistogram?.({ kind: 'histogram', timeMs, step, tag, histogram });
@@ -56,7 +56,7 @@ export class SinkMetricExporter implements PushMetricExporter {
   }
 
   selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.CUMULATIVE;
+    return sdkMetrics().AggregationTemporality.CUMULATIVE;
   }
 
   forceFlush(): Promise<void> {

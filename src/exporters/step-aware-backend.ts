@@ -1,4 +1,4 @@
-import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { sdkMetrics } from '../otel-sdk.js';
 import type { TelemetryBackend } from './backend.js';
 import { SinkEventExporter } from './sink-event-exporter.js';
 import { SinkLifetime } from './sink-lifetime.js';
@@ -34,8 +34,8 @@ export function stepAwareBackend(
         release: lifetime.hold(),
       }),
     ],
-    metricReaders: [
-      new PeriodicExportingMetricReader({
+    metricReaders: () => [
+      new (sdkMetrics().PeriodicExportingMetricReader)({
         exporter: new SinkMetricExporter(sink, steps, lifetime.hold()),
         exportIntervalMillis,
         exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),

@@ -25,12 +25,12 @@
  *
  * @module jepa-loggers/otel
  */
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import {
+import type {
   AggregationTemporality,
-  type PushMetricExporter,
-  type ResourceMetrics,
+  PushMetricExporter,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { z } from 'zod';
 import { parseSection } from '../config/logging-config.js';
@@ -44,6 +44,7 @@ import { SinkEventExporter } from '../exporters/sink-event-exporter.js';
 import { SinkLifetime } from '../exporters/sink-lifetime.js';
 import { SinkMetricExporter } from '../exporters/sink-metric-exporter.js';
 import { StepTracker, type TrainingSink } from '../exporters/training-sink.js';
+import { ExportResultCode, sdkMetrics } from '../otel-sdk.js';
 import { consoleSink, tensorBoardSink } from './backend-sinks.js';
 import { wandbSink } from './wandb-backend.js';
 
@@ -83,7 +84,6 @@ interface Made {
   readonly logFrequency?: number;
 }
 
-const SUCCESS: ExportResult = { code: ExportResultCode.SUCCESS };
 const partsOf = new WeakMap<StepAwareLogRecordExporter, SinkParts | undefined>();
 
 function partsFrom(made: Made): SinkParts | undefined {
@@ -128,7 +128,7 @@ abstract class StepAwareLogRecordExporter implements LogRecordExporter {
 
   export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
     if (this.events) this.events.export(records, resultCallback);
-    else resultCallback(SUCCESS);
+    else resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
   forceFlush(): Promise<void> {
@@ -150,11 +150,11 @@ abstract class StepAwareMetricExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     if (this.metrics) this.metrics.export(metrics, resultCallback);
-    else resultCallback(SUCCESS);
+    else resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
   selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.CUMULATIVE;
+    return sdkMetrics().AggregationTemporality.CUMULATIVE;
   }
 
   forceFlush(): Promise<void> {

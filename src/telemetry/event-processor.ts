@@ -12,7 +12,6 @@
  */
 
 import { type Context, context } from '@opentelemetry/api';
-import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
 import type {
   LogRecordExporter,
   LogRecordProcessor,
@@ -21,6 +20,7 @@ import type {
 } from '@opentelemetry/sdk-logs';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import { eventNameOf, isTrainingEventName } from '../events/events.js';
+import { ExportResultCode, suppressTracing } from '../otel-sdk.js';
 
 /** An exporter that can make its writes durable without waiting (see `TrainingSink.flushSync`). */
 interface SyncFlushable {
@@ -71,7 +71,7 @@ export class TrainingEventProcessor implements LogRecordProcessor {
     }
   }
 
-  /** Queues a training event that did not come through the SDK (`TelemetryPipeline.directRows`). */
+  /** Queues a training event that did not come through the SDK (`TelemetryPipeline.direct`). */
   push(record: ReadableLogRecord): void {
     if (this.stopped) return;
     const queued = this.queue.push(record);

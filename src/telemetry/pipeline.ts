@@ -2,31 +2,47 @@
  * One run's own OTel providers (metrics, logs, traces), assembled from its backends. They are
  * private to the run unless it is asked to register them globally (`register_global`); the
  * application's own providers are found apart (see `AppProviders`).
+ *
+ * A provider is made only when something needs it, and the SDK package behind it is loaded only
+ * then (see `otel-sdk.ts`): training events go to processors that only read them (the step-aware
+ * exporters', OTLP's) as ready-made records, without a `LoggerProvider`; a tracer provider exists
+ * when a backend takes spans; meter providers when a backend reads their instruments. A console,
+ * TensorBoard or W&B run so loads none of the SDK.
  */
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import type { Resource } from '@opentelemetry/resources';
 import {
+  context,
+  isSpanContextValid,
+  type Meter,
+  metrics,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { Resource } from '@opentelemetry/resources';
+import type {
   LoggerProvider,
-  type ReadableLogRecord,
-  type ReadWriteLogRecord,
+  LogRecordProcessor,
+  ReadableLogRecord,
+  ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { DiagnosticLogger } from '../diagnostics.js';
-import { INSTRUMENTATION_SCOPE, type RecordOrigin } from '../events/events.js';
+import { EventRecord, INSTRUMENTATION_SCOPE, type RecordOrigin } from '../events/events.js';
 import {
   isReadingProcessor,
   type ReadingLogRecordProcessor,
   type TelemetryBackend,
 } from '../exporters/backend.js';
+import { contextAsyncHooks, sdkLogs, sdkMetrics, sdkTrace } from '../otel-sdk.js';
 import { globalLogsApi, markOwnProvider } from './app-providers.js';
 import { TrainingEventProcessor } from './event-processor.js';
 
 export const MAX_ROW_ATTRIBUTES = 100_000;
 
 export interface TelemetryPipelineOptions {
-  readonly resource: Resource;
+  /** The run's resource, made when a record or a provider first needs it. */
+  readonly resource: () => Resource;
   readonly backends: readonly TelemetryBackend[];
   readonly diagnostics: DiagnosticLogger;
   /** See `TrainingEventProcessorOptions.maxQueueSize`. */
@@ -34,33 +50,41 @@ export interface TelemetryPipelineOptions {
 }
 
 export class TelemetryPipeline {
-  /** Where instruments other than the run's own go; the global one when the run registers. */
-  readonly meterProvider: MeterProvider;
-  /** The run's own instruments, read only by the backends that export them (OTLP). */
-  readonly runMeterProvider: MeterProvider;
-  readonly loggerProvider: LoggerProvider;
-  readonly tracerProvider: TracerProvider;
   /** True when some backend exports the run's own instruments (see `TelemetryBackend`). */
   readonly exportsRunInstruments: boolean;
   /**
-   * Hands a row to every log processor of the run, as a ready-made record (`MetricsRecord`),
-   * instead of through the SDK's `Logger`: possible when they all only read what they get (the
-   * step-aware exporters' processor, the OTLP backend's). Undefined when some other processor (a
-   * user's) must get the rows as the SDK makes them, or when none reads rows.
+   * Hands a ready-made record (`MetricsRecord`, `EventRecord`) to every log processor of the run,
+   * instead of going through the SDK's `Logger`: possible when they all only read what they get
+   * (the step-aware exporters' processor, the OTLP backend's). Undefined when some other
+   * processor (a user's) must get the records as the SDK makes them, or when none reads events.
    */
-  readonly directRows: ((record: ReadableLogRecord) => void) | undefined;
+  readonly direct: ((record: ReadableLogRecord) => void) | undefined;
   /** The resource and scope of the run's own log records. */
   readonly recordOrigin: RecordOrigin;
   private readonly consumedEvents: ReadonlySet<string> | 'all';
   private readonly eventProcessor: TrainingEventProcessor | undefined;
+  private readonly logRecordProcessors: readonly LogRecordProcessor[];
   private readonly diagnostics: DiagnosticLogger;
   private readonly backends: readonly TelemetryBackend[];
+  private readonly resource: () => Resource;
+  private logs: LoggerProvider | undefined;
+  private sdkLogger: Logger | undefined;
+  /** Where instruments other than the run's own go: made when the run registers globally. */
+  private otherMeters: MeterProvider | undefined;
+  /** The run's own instruments, read only by the backends that export them (OTLP). */
+  private readonly runMeters: MeterProvider | undefined;
+  private traces: TracerProvider | undefined;
   private readonly globals = { metrics: false, trace: false, logs: false };
 
   constructor(options: TelemetryPipelineOptions) {
-    const { resource, backends } = options;
+    const { backends } = options;
     this.diagnostics = options.diagnostics;
     this.backends = backends;
+    let resource: Resource | undefined;
+    this.resource = () => {
+      resource ??= options.resource();
+      return resource;
+    };
     const eventExporters = backends.flatMap((b) => b.eventExporters ?? []);
     const logRecordProcessors = backends.flatMap((b) => b.logRecordProcessors ?? []);
     this.eventProcessor =
@@ -71,38 +95,74 @@ export class TelemetryPipeline {
             diagnostics: options.diagnostics,
           })
         : undefined;
-    const processors = [
+    this.logRecordProcessors = [
       ...(this.eventProcessor ? [this.eventProcessor] : []),
       ...logRecordProcessors,
     ];
-    this.directRows = logRecordProcessors.every(isReadingProcessor)
+    this.direct = logRecordProcessors.every(isReadingProcessor)
       ? fanOut(this.eventProcessor, logRecordProcessors as ReadingLogRecordProcessor[])
       : undefined;
+    const resourceOf = this.resource;
     this.recordOrigin = {
-      resource,
+      get resource() {
+        return resourceOf();
+      },
       instrumentationScope: Object.freeze({ name: INSTRUMENTATION_SCOPE }),
     };
-    this.loggerProvider = new LoggerProvider({
-      resource,
-      processors,
-      // A row is one record with an attribute per metric: the default limit of 128 would cut wide rows.
-      logRecordLimits: { attributeCountLimit: MAX_ROW_ATTRIBUTES },
-    });
-    this.meterProvider = new MeterProvider({
-      resource,
-      readers: backends.flatMap((b) => b.metricReaders ?? []),
-    });
     const runReaders = backends.flatMap((b) => b.runMetricReaders ?? []);
-    this.runMeterProvider = new MeterProvider({ resource, readers: runReaders });
     this.exportsRunInstruments = runReaders.length > 0;
-    this.tracerProvider = new TracerProvider({
-      resource,
-      spanProcessors: backends.flatMap((b) => b.spanProcessors ?? []),
-    });
+    this.runMeters = this.exportsRunInstruments
+      ? new (sdkMetrics().MeterProvider)({ resource: this.resource(), readers: runReaders })
+      : undefined;
+    if (backends.some((b) => b.spanProcessors?.length)) this.tracerProvider();
     this.consumedEvents =
       logRecordProcessors.length > 0 || backends.some((b) => b.eventExporters?.length && !b.events)
         ? 'all'
         : new Set(backends.flatMap((b) => (b.eventExporters?.length ? (b.events ?? []) : [])));
+  }
+
+  /**
+   * The run's log provider, made on first use: the bridge emits through it, and a run whose
+   * processors do not all only read (see `direct`).
+   */
+  get loggerProvider(): LoggerProvider {
+    this.logs ??= new (sdkLogs().LoggerProvider)({
+      resource: this.resource(),
+      processors: [...this.logRecordProcessors],
+      // A row is one record with an attribute per metric: the default limit of 128 would cut wide rows.
+      logRecordLimits: { attributeCountLimit: MAX_ROW_ATTRIBUTES },
+    });
+    return this.logs;
+  }
+
+  /** The meter of the run's own instruments, when a backend exports them. */
+  get runMeter(): Meter | undefined {
+    return this.runMeters?.getMeter(INSTRUMENTATION_SCOPE);
+  }
+
+  /** The run's own tracer, when a backend takes spans or the run holds the global provider. */
+  get tracer(): Tracer | undefined {
+    return this.traces?.getTracer(INSTRUMENTATION_SCOPE);
+  }
+
+  /**
+   * A training event to the run's processors: ready-made when they only read (see `direct`),
+   * through the SDK's `Logger` otherwise.
+   */
+  emit(record: LogRecord): void {
+    if (this.direct) {
+      const span = trace.getSpanContext(record.context ?? context.active());
+      this.direct(
+        new EventRecord(
+          this.recordOrigin,
+          record,
+          span && isSpanContextValid(span) ? span : undefined,
+        ),
+      );
+      return;
+    }
+    this.sdkLogger ??= this.loggerProvider.getLogger(INSTRUMENTATION_SCOPE);
+    this.sdkLogger.emit(record);
   }
 
   /** False when no backend would read the training event `eventName`: emitting it is wasted work. */
@@ -119,11 +179,16 @@ export class TelemetryPipeline {
    */
   registerGlobally(): boolean {
     const logs = globalLogsApi();
-    for (const provider of [this.meterProvider, this.tracerProvider, this.loggerProvider]) {
+    this.otherMeters = new (sdkMetrics().MeterProvider)({
+      resource: this.resource(),
+      readers: this.backends.flatMap((b) => b.metricReaders?.() ?? []),
+    });
+    const tracerProvider = this.tracerProvider();
+    for (const provider of [this.otherMeters, tracerProvider, this.loggerProvider]) {
       markOwnProvider(provider);
     }
-    this.globals.metrics = metrics.setGlobalMeterProvider(this.meterProvider);
-    this.globals.trace = trace.setGlobalTracerProvider(this.tracerProvider);
+    this.globals.metrics = metrics.setGlobalMeterProvider(this.otherMeters);
+    this.globals.trace = trace.setGlobalTracerProvider(tracerProvider);
     this.globals.logs = logs.setGlobalLoggerProvider(this.loggerProvider) === this.loggerProvider;
     const refused = Object.entries(this.globals)
       .filter(([, registered]) => !registered)
@@ -135,7 +200,7 @@ export class TelemetryPipeline {
           'not register its own',
       );
     }
-    const contextManager = new AsyncLocalStorageContextManager();
+    const contextManager = new (contextAsyncHooks().AsyncLocalStorageContextManager)();
     if (!context.setGlobalContextManager(contextManager.enable())) contextManager.disable();
     return refused.length === 0;
   }
@@ -148,10 +213,10 @@ export class TelemetryPipeline {
   /** Flushes every provider. Never rejects: a failed export is reported, not thrown into training. */
   async forceFlush(): Promise<void> {
     await Promise.all([
-      this.settle('flushing spans', this.tracerProvider.forceFlush()),
-      this.settle('flushing log records', this.loggerProvider.forceFlush()),
-      this.settle('flushing metrics', this.meterProvider.forceFlush()),
-      this.settle('flushing metrics', this.runMeterProvider.forceFlush()),
+      this.settle('flushing spans', this.traces?.forceFlush()),
+      this.settle('flushing log records', this.logRecords('forceFlush')),
+      this.settle('flushing metrics', this.otherMeters?.forceFlush()),
+      this.settle('flushing metrics', this.runMeters?.forceFlush()),
     ]);
   }
 
@@ -167,10 +232,10 @@ export class TelemetryPipeline {
     // after both of its exporters: see SinkLifetime.)
     this.eventProcessor?.handOver();
     await Promise.all([
-      this.settle('shutting down spans', this.tracerProvider.shutdown()),
-      this.settle('shutting down metrics', this.meterProvider.shutdown()),
-      this.settle('shutting down metrics', this.runMeterProvider.shutdown()),
-      this.settle('shutting down log records', this.loggerProvider.shutdown()),
+      this.settle('shutting down spans', this.traces?.shutdown()),
+      this.settle('shutting down metrics', this.otherMeters?.shutdown()),
+      this.settle('shutting down metrics', this.runMeters?.shutdown()),
+      this.settle('shutting down log records', this.logRecords('shutdown')),
     ]);
   }
 
@@ -179,8 +244,23 @@ export class TelemetryPipeline {
     for (const backend of this.backends) backend.abandon?.();
   }
 
+  /** The run's tracer provider, made on first use. */
+  private tracerProvider(): TracerProvider {
+    this.traces ??= new (sdkTrace().TracerProvider)({
+      resource: this.resource(),
+      spanProcessors: this.backends.flatMap((b) => b.spanProcessors ?? []),
+    });
+    return this.traces;
+  }
+
+  /** Flushes or shuts down the log processors: through the log provider when there is one. */
+  private logRecords(action: 'forceFlush' | 'shutdown'): Promise<unknown> {
+    if (this.logs) return this.logs[action]();
+    return Promise.all(this.logRecordProcessors.map((processor) => processor[action]()));
+  }
+
   /** Waits for `work`; a failure (an OTLP receiver that is down) becomes a warning. */
-  private async settle(what: string, work: Promise<unknown>): Promise<void> {
+  private async settle(what: string, work: Promise<unknown> | undefined): Promise<void> {
     try {
       await work;
     } catch (error) {

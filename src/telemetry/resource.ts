@@ -1,11 +1,6 @@
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  type Resource,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { RunIdentity } from '../events/run-identity.js';
+import { otelResources } from '../otel-sdk.js';
 
 /** Resource attributes of a run, beside the standard `service.*` ones. */
 export const RunAttr = {
@@ -23,6 +18,7 @@ export const RunAttr = {
  * `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` win over both, as users of OTel expect.
  */
 export function runResource(identity: RunIdentity): Resource {
+  const { defaultResource, detectResources, envDetector, resourceFromAttributes } = otelResources();
   const run = resourceFromAttributes({
     // Spelled out: importing semantic-conventions here would load its ES module build beside the
     // CommonJS one the SDK requires, a second copy of some thousand constants.

@@ -7,12 +7,12 @@
  * `logMetrics` is the hot path. Per key it does one map lookup, one instrument record (a
  * variable write for a gauge, however many meters read it) and one property write; per row, one
  * step-gauge record and one log record for the run's backends (a ready-made one when its
- * processors only read rows, see `TelemetryPipeline.directRows`), and one for the
+ * processors only read rows, see `TelemetryPipeline.direct`), and one for the
  * application's logger when there is one. Everything else (formatting, encoding, I/O) happens in
  * the exporters, later.
  */
-import { type Tracer, trace } from '@opentelemetry/api';
-import type { AnyValue, Logger, LogRecord } from '@opentelemetry/api-logs';
+import { ProxyTracerProvider, type Tracer, trace } from '@opentelemetry/api';
+import type { AnyValue, LogRecord } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, escapeControls, OnceWarner } from '../diagnostics.js';
 import {
   Attr,
@@ -77,6 +77,12 @@ export interface FinishOptions {
   readonly status?: RunStatus;
 }
 
+/**
+ * The tracer of a run whose backends take no spans and that has no application tracer: its spans
+ * record nothing (an API proxy with no delegate is the API's no-op tracer).
+ */
+const NO_SPANS = new ProxyTracerProvider().getTracer(INSTRUMENTATION_SCOPE);
+
 /** The gauge that carries the step (never an attribute: a per-step label would explode series). */
 export const STEP_GAUGE = 'jepa.step';
 
@@ -87,7 +93,6 @@ export class TrainingRun {
   readonly meters = new RunMeters();
   private readonly app: AppProviders;
   private readonly ownTracer: Tracer;
-  private readonly events: Logger;
   private readonly keys: MetricKeyTable;
   private readonly recordStep: RecordValue;
   private readonly warner: OnceWarner;
@@ -100,22 +105,20 @@ export class TrainingRun {
     this.identity = options.identity;
     this.warner = new OnceWarner(options.diagnostics);
     this.pipeline = new TelemetryPipeline({
-      resource: runResource(options.identity),
+      resource: () => runResource(options.identity),
       backends: options.backends,
       diagnostics: options.diagnostics,
     });
     const holdsGlobals = options.registerGlobally === true && this.pipeline.registerGlobally();
-    if (this.pipeline.exportsRunInstruments) {
-      this.meters.add(this.pipeline.runMeterProvider.getMeter(INSTRUMENTATION_SCOPE));
-    }
+    const runMeter = this.pipeline.runMeter;
+    if (runMeter) this.meters.add(runMeter);
     this.recordStep = latestValueGauge(this.meters, STEP_GAUGE, 'training step of the latest row');
     this.keys = new MetricKeyTable({
       meters: this.meters,
       kinds: options.instruments,
       warner: this.warner,
     });
-    this.events = this.pipeline.loggerProvider.getLogger(INSTRUMENTATION_SCOPE);
-    this.ownTracer = this.pipeline.tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
+    this.ownTracer = this.pipeline.tracer ?? NO_SPANS;
     this.emitsRows = this.pipeline.consumesEvent(EventName.metrics);
     this.app = new AppProviders(
       INSTRUMENTATION_SCOPE,
@@ -298,7 +301,7 @@ export class TrainingRun {
   private emit(record: LogRecord): boolean {
     this.app.refresh();
     const ours = this.pipeline.consumesEvent(record.eventName ?? '');
-    if (ours) this.events.emit(record);
+    if (ours) this.pipeline.emit(record);
     if (this.app.logger) {
       this.app.emit({ ...record, timestamp: Date.now(), context: activeContext() });
     }
@@ -307,11 +310,11 @@ export class TrainingRun {
 
   /**
    * The row's event: as a ready-made record when the run's processors only read it (see
-   * `TelemetryPipeline.directRows`), through the SDK's logger otherwise, and to the application's
+   * `TelemetryPipeline.direct`), through the SDK's logger otherwise, and to the application's
    * logger.
    */
   private emitRow(step: number, values: Record<string, number>): void {
-    const direct = this.emitsRows ? this.pipeline.directRows : undefined;
+    const direct = this.emitsRows ? this.pipeline.direct : undefined;
     const appLogger = this.app.logger;
     if (direct) {
       const span = trace.getSpanContext(activeContext());
@@ -322,7 +325,7 @@ export class TrainingRun {
     const attributes = direct ? { ...values } : values;
     attributes[Attr.step] = step;
     const record: LogRecord = { eventName: EventName.metrics, attributes };
-    if (this.emitsRows && !direct) this.events.emit(record);
+    if (this.emitsRows && !direct) this.pipeline.emit(record);
     if (appLogger) {
       record.timestamp = Date.now();
       record.context = activeContext();

@@ -4,7 +4,7 @@
  * it (messages are scrubbed of it as well, in case a server echoes it).
  */
 import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { suppressTracing } from '../otel-sdk.js';
 import { isRetryable, parseRetryAfter, retryDelayMs } from './retry-policy.js';
 
 export interface WandbHttpOptions {

@@ -29,7 +29,10 @@ export interface Recording {
   metrics(): Promise<MetricData[]>;
 }
 
-/** `instruments: false` keeps the reader but does not ask for the run's own instruments. */
+/**
+ * `instruments: false` keeps the reader but does not ask for the run's own instruments: it reads
+ * other instruments then, once a run registers globally and makes it.
+ */
 export function recordingBackend(options: { instruments?: boolean } = {}): Recording {
   const spans = new InMemorySpanExporter();
   const logs = new InMemoryLogRecordExporter();
@@ -39,16 +42,23 @@ export function recordingBackend(options: { instruments?: boolean } = {}): Recor
     exportIntervalMillis: 3_600_000,
   });
   const instruments = options.instruments ?? true;
+  // A reader of other instruments is made only when a run registers globally.
+  let made = instruments;
+  const madeReaders = () => {
+    made = true;
+    return [reader];
+  };
   return {
     backend: {
       name: 'recording',
       spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
       logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
-      ...(instruments ? { runMetricReaders: [reader] } : { metricReaders: [reader] }),
+      ...(instruments ? { runMetricReaders: [reader] } : { metricReaders: madeReaders }),
     },
     spans: () => spans.getFinishedSpans(),
     logs: () => logs.getFinishedLogRecords(),
     metrics: async () => {
+      if (!made) return [];
       await reader.forceFlush();
       return metrics.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
     },

@@ -5,17 +5,17 @@
  * are counted as lost without being sent: a flush then costs one export timeout, not one per
  * batch (a full log queue is 32 batches, over five minutes against a receiver that is down).
  */
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import {
-  type AggregationOption,
+import type {
+  AggregationOption,
   AggregationTemporality,
-  AggregationType,
-  type InstrumentType,
-  type PushMetricExporter,
-  type ResourceMetrics,
+  InstrumentType,
+  PushMetricExporter,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, sdkMetrics } from '../../otel-sdk.js';
 import type { OtlpDeliveryLedger, OtlpSignal } from './delivery-ledger.js';
 
 /** What the wrappers share: the ledger, and a call when the exporter has shut down. */
@@ -132,13 +132,15 @@ export class CountedMetricExporter extends Counted<ResourceMetrics> implements P
     // The OTLP exporters always answer; the fallbacks are the SDK's defaults.
     return (
       this.metricExporter.selectAggregationTemporality?.(instrumentType) ??
-      AggregationTemporality.CUMULATIVE
+      sdkMetrics().AggregationTemporality.CUMULATIVE
     );
   }
 
   selectAggregation(instrumentType: InstrumentType): AggregationOption {
     return (
-      this.metricExporter.selectAggregation?.(instrumentType) ?? { type: AggregationType.DEFAULT }
+      this.metricExporter.selectAggregation?.(instrumentType) ?? {
+        type: sdkMetrics().AggregationType.DEFAULT,
+      }
     );
   }
 }

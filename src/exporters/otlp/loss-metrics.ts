@@ -6,15 +6,8 @@
  * our instruments' values from the row events, leaves it alone.
  */
 import { type Attributes, ValueType } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
-import { emptyResource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  type CollectionResult,
-  type DataPoint,
-  DataPointType,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, DataPoint, MetricProducer } from '@opentelemetry/sdk-metrics';
+import { otelCore, otelResources, sdkMetrics } from '../../otel-sdk.js';
 import type { OtlpDeliveryLedger, OtlpSignal } from './delivery-ledger.js';
 
 export const LOST_METRIC = 'jepa.otlp.lost';
@@ -23,10 +16,10 @@ const SIGNALS: readonly OtlpSignal[] = ['logs', 'traces', 'metrics'];
 
 /** A producer of `jepa.otlp.lost` under instrumentation scope `scope`. */
 export function lossMetricProducer(ledger: OtlpDeliveryLedger, scope: string): MetricProducer {
-  const startTime = hrTime();
+  const startTime = otelCore().hrTime();
   return {
     async collect(): Promise<CollectionResult> {
-      const endTime = hrTime();
+      const endTime = otelCore().hrTime();
       const counts = ledger.counts();
       const point = (signal: OtlpSignal, reason: string, value: number): DataPoint<number> => ({
         startTime,
@@ -41,7 +34,7 @@ export function lossMetricProducer(ledger: OtlpDeliveryLedger, scope: string): M
       return {
         // The reader keeps its own resource; this one is not used.
         resourceMetrics: {
-          resource: emptyResource(),
+          resource: otelResources().emptyResource(),
           scopeMetrics: [
             {
               scope: { name: scope },
@@ -53,8 +46,8 @@ export function lossMetricProducer(ledger: OtlpDeliveryLedger, scope: string): M
                     unit: '{item}',
                     valueType: ValueType.INT,
                   },
-                  aggregationTemporality: AggregationTemporality.CUMULATIVE,
-                  dataPointType: DataPointType.SUM,
+                  aggregationTemporality: sdkMetrics().AggregationTemporality.CUMULATIVE,
+                  dataPointType: sdkMetrics().DataPointType.SUM,
                   isMonotonic: true,
                   dataPoints,
                 },

@@ -7,13 +7,14 @@
  */
 
 import type { MeterProvider } from '@opentelemetry/api';
-import { type MetricProducer, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { MAX_SECONDS, MIN_SECONDS } from '../../config/sections/common.js';
 import type { OtlpSection } from '../../config/sections/otlp.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
 import type { Environment } from '../../environment.js';
 import { INSTRUMENTATION_SCOPE } from '../../events/events.js';
 import { lazyModule } from '../../lazy-module.js';
+import { sdkMetrics } from '../../otel-sdk.js';
 import type { TelemetryBackend } from '../backend.js';
 import {
   CountedLogRecordExporter,
@@ -127,9 +128,9 @@ export function otlpBackend(
     options.ledger ??
     new OtlpDeliveryLedger({ diagnostics, reportIntervalMillis: exportIntervalMillis });
   const callsOnly = options.part === 'calls';
-  // Two metric readers, a log and a span processor (or the span processor alone): the ledger
-  // closes after the last of them.
-  let open = callsOnly ? 1 : 4;
+  // A metric reader, a log and a span processor (or the span processor alone), and the reader of
+  // other instruments once it is made: the ledger closes after the last of them.
+  let open = callsOnly ? 1 : 3;
   const counting = {
     ledger: deliveries,
     onShutdown: () => {
@@ -141,7 +142,7 @@ export function otlpBackend(
   const { OTLPLogExporter } = exporters.logs[format('logs')]();
   const { OTLPTraceExporter } = exporters.traces[format('traces')]();
   const metricReader = (metricProducers: MetricProducer[] = []) =>
-    new PeriodicExportingMetricReader({
+    new (sdkMetrics().PeriodicExportingMetricReader)({
       exporter: new CountedMetricExporter(new OTLPMetricExporter(common('metrics')), counting),
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
@@ -167,7 +168,10 @@ export function otlpBackend(
     abandon: () => deliveries.abandon(),
     // The run's instruments and everything else live on two meter providers: a reader each.
     runMetricReaders: [metricReader([lossMetricProducer(deliveries, INSTRUMENTATION_SCOPE)])],
-    metricReaders: [metricReader()],
+    metricReaders: () => {
+      open++;
+      return [metricReader()];
+    },
     logRecordProcessors: [
       new OtlpLogRecordProcessor(logExporter, { ...queue, selfObsMeterProvider: observe('logs') }),
     ],

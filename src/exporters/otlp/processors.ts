@@ -8,18 +8,19 @@
  * Neither rejects: what failed exports held is counted and reported by the delivery ledger.
  */
 import type { Context } from '@opentelemetry/api';
-import {
+import type {
   BatchLogRecordProcessor,
-  type BatchLogRecordProcessorOptions,
-  type ReadWriteLogRecord,
+  BatchLogRecordProcessorOptions,
+  ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
-import {
+import type {
   BatchSpanProcessor,
-  type BatchSpanProcessorOptions,
-  type ReadableSpan,
-  type Span,
-  type SpanProcessor,
+  BatchSpanProcessorOptions,
+  ReadableSpan,
+  Span,
+  SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { sdkLogs, sdkTrace } from '../../otel-sdk.js';
 import type { ReadingLogRecordProcessor } from '../backend.js';
 import type { CountedLogRecordExporter, CountedSpanExporter } from './counted-exporters.js';
 
@@ -32,7 +33,7 @@ export class OtlpLogRecordProcessor implements ReadingLogRecordProcessor {
     private readonly exporter: CountedLogRecordExporter,
     options: Omit<BatchLogRecordProcessorOptions, 'exporter'>,
   ) {
-    this.batch = new BatchLogRecordProcessor({ ...options, exporter });
+    this.batch = new (sdkLogs().BatchLogRecordProcessor)({ ...options, exporter });
   }
 
   onEmit(record: ReadWriteLogRecord): void {
@@ -58,7 +59,7 @@ export class OtlpSpanProcessor implements SpanProcessor {
     private readonly exporter: CountedSpanExporter,
     options: SpanProcessorOptions,
   ) {
-    this.batch = new BatchSpanProcessor({ ...options, exporter });
+    this.batch = new (sdkTrace().BatchSpanProcessor)({ ...options, exporter });
   }
 
   onStart(span: Span, context: Context): void {

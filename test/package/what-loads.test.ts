@@ -1,0 +1,73 @@
+/**
+ * What `import 'jepa-loggers'` loads for each kind of logger, in a fresh process of the built
+ * package: the OTel SDK packages only for what needs them (OTLP, `register_global`), never for a
+ * console, TensorBoard or offline W&B run, from the import to `finish()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode } from '../support/child.js';
+import { repoRoot, requireDist } from '../support/dist.js';
+
+const SDK = [
+  '@opentelemetry/core',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-logs',
+  '@opentelemetry/sdk-metrics',
+  '@opentelemetry/sdk-trace',
+  '@opentelemetry/context-async-hooks',
+  '@opentelemetry/semantic-conventions',
+];
+
+let dir: string;
+beforeAll(() => {
+  requireDist();
+  dir = mkdtempSync(join(tmpdir(), 'jepa-what-loads-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The packages (by name) a process loaded after running `config` from import to finish. */
+async function packagesLoaded(config: Record<string, unknown>): Promise<string[]> {
+  const program = `
+    const { createLogger, logExecutionTime } = await import(${JSON.stringify(join(repoRoot, 'dist/index.js'))});
+    const logger = createLogger(${JSON.stringify(config)});
+    logger.logMetrics({ loss: 0.5, accuracy: 0.9 }, 1);
+    logger.logText('note', 'a text event', 1);
+    logExecutionTime(logger)(function step() { return 1; })();
+    await logger.finish();
+    const { createRequire } = await import('node:module');
+    const files = Object.keys(createRequire(import.meta.url).cache);
+    const names = files.map((f) => f.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//)?.[1]);
+    process.stdout.write(JSON.stringify([...new Set(names.filter(Boolean))].sort()));`;
+  const result = await runNode(['--input-type=module', '-e', program], { cwd: dir });
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as string[];
+}
+
+describe("the OTel SDK is loaded only when a logger's backends need it", () => {
+  it('console, TensorBoard and offline W&B: the API only', async () => {
+    const loaded = await packagesLoaded({
+      backends: ['console', 'tensorboard', 'wandb'],
+      console: { level: 'WARNING' },
+      tensorboard: { log_dir: join(dir, 'tb') },
+      wandb: { mode: 'offline', dir: join(dir, 'wandb') },
+    });
+    expect(loaded.filter((name) => SDK.includes(name))).toEqual([]);
+    expect(loaded).toContain('@opentelemetry/api');
+  });
+
+  it('OTLP: the SDK it exports through', async () => {
+    const loaded = await packagesLoaded({
+      backends: ['otlp'],
+      // Nothing listens here: the exports fail, which is not what this test looks at.
+      otlp: { endpoint: 'http://127.0.0.1:9', timeout: 1 },
+    });
+    for (const name of [
+      '@opentelemetry/sdk-logs',
+      '@opentelemetry/sdk-metrics',
+      '@opentelemetry/sdk-trace',
+    ])
+      expect(loaded).toContain(name);
+  });
+});
