@@ -34,6 +34,12 @@ const BUNDLED = new Set([
   'yaml',
   'zod',
 ]);
+/**
+ * Bundled dependencies that only some backends use, loaded on first use (src/lazy-module.ts): each
+ * is built into a file of its own, `dist/vendor/<name>.cjs`, that nothing imports, so that a
+ * process parses its code only when it loads it.
+ */
+const LAZY_VENDORED = ['ajv', 'pngjs', 'yaml'];
 /** Modules outside `exports` that the repository's own scripts import from dist/. */
 const SCRIPT_ENTRIES = ['config/reference'];
 
@@ -97,14 +103,32 @@ const sourceUrls = {
           'import.meta.url',
           `new URL(${JSON.stringify(ROOT_MARK + unbundled)}, import.meta.url).href`,
         )
-        // A bundled dependency loaded on first use (src/lazy-module.ts): still evaluated then.
-        .replace(lazyBundled, (call, typeArguments, specifier) =>
-          BUNDLED.has(specifier)
-            ? `lazyModule${typeArguments ?? ''}(() => require(${JSON.stringify(specifier)}))`
-            : call,
-        );
+        // A bundled dependency loaded on first use (src/lazy-module.ts): its own file when it
+        // is one of LAZY_VENDORED, else in the bundle, evaluated on first use all the same.
+        .replace(lazyBundled, (call, typeArguments, specifier) => {
+          if (!BUNDLED.has(specifier)) return call;
+          const path = LAZY_VENDORED.includes(specifier)
+            ? `${ROOT_MARK}vendor/${specifier}.cjs`
+            : specifier;
+          return `lazyModule${typeArguments ?? ''}(() => require(${JSON.stringify(path)}))`;
+        });
       return { contents, loader: 'ts' };
     });
+  },
+};
+
+// The lazily vendored dependencies stay out of the bundle: the rewritten `lazyModule` calls
+// require their files (above), and nothing may import them statically.
+const vendoredExternal = {
+  name: 'vendored-external',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: new RegExp(`^${ROOT_MARK}vendor/`) }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    pluginBuild.onResolve({ filter: new RegExp(`^(${LAZY_VENDORED.join('|')})$`) }, (args) => ({
+      errors: [{ text: `${args.path} is loaded on first use: use lazyModule('${args.path}')` }],
+    }));
   },
 };
 
@@ -172,7 +196,21 @@ const result = await build({
   banner: {
     js: "import { createRequire as __jepaCreateRequire } from 'node:module';\nconst require = __jepaCreateRequire(import.meta.url);",
   },
-  plugins: [sourceUrls, englishZod],
+  plugins: [sourceUrls, englishZod, vendoredExternal],
+  metafile: true,
+  logLevel: 'warning',
+});
+
+const vendored = await build({
+  entryPoints: Object.fromEntries(LAZY_VENDORED.map((name) => [`vendor/${name}`, name])),
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.19',
+  minifyWhitespace: true,
+  minifySyntax: true,
   metafile: true,
   logLevel: 'warning',
 });
@@ -187,7 +225,7 @@ execFileSync(process.execPath, ['scripts/copy-assets.mjs', outdir], { stdio: 'in
 
 // The licenses of what was bundled, one after another.
 const bundledPackages = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [result, vendored].flatMap((r) => Object.keys(r.metafile.inputs))) {
   const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
   if (match) bundledPackages.set(match[2], match[1]);
 }

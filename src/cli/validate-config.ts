@@ -5,10 +5,10 @@
  * be used (or, with `--strict`, has warnings), 2 for bad arguments, 0 otherwise.
  */
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { ConfigError, type ConfigProblem, formatProblem } from '../config/errors.js';
 import { LoggingConfig } from '../config/logging-config.js';
 import { sectionSchemas } from '../config/schema.js';
+import { stringifyYaml } from '../config/yaml.js';
 import { CollectingDiagnostics } from '../diagnostics.js';
 import { LoggerRegistry } from '../loggers/base-logger.js';
 import { missingApiKey, wandbApiKey, wandbMode } from '../loggers/wandb-backend.js';
@@ -69,7 +69,9 @@ export function runValidateConfig(args: readonly string[], io: ValidateConfigIo 
   for (const problem of errors) err.write(`error: ${formatProblem(problem)}\n`);
   for (const warning of warnings) err.write(`warning: ${formatProblem(warning)}\n`);
   if (config) {
-    out.write(`# ${file}: resolved configuration (secrets masked)\n${stringify(config.toDict())}`);
+    out.write(
+      `# ${file}: resolved configuration (secrets masked)\n${stringifyYaml(config.toDict())}`,
+    );
   }
   const counts = `${errors.length} error(s), ${warnings.length} warning(s)`;
   if (errors.length > 0) {

@@ -8,6 +8,11 @@ import { ConfigError, type ConfigProblem } from './errors.js';
 
 const yaml = lazyModule<typeof import('yaml')>('yaml');
 
+/** `value` as a YAML document. */
+export function stringifyYaml(value: unknown): string {
+  return yaml().stringify(value);
+}
+
 /**
  * Bounds on what is parsed: a logging configuration is a few KB with a few dozen keys per mapping,
  * while the parser's time grows with the text (80,000 keys, 4.7 MB: seconds) and every key costs

@@ -252,7 +252,7 @@ describe('the package, installed from its tarball', () => {
     const paths = packed.map((file) => file.path);
     for (const path of paths) {
       expect(path).toMatch(
-        /^(dist\/.+\.(js|js\.map|d\.ts|d\.ts\.map|proto)|dist\/third-party-licenses\.txt|src\/.+\.(ts|proto)|examples\/[a-z-]+\.(ts|yaml)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/,
+        /^(dist\/.+\.(js|js\.map|d\.ts|d\.ts\.map|proto)|dist\/vendor\/[a-z]+\.cjs|dist\/third-party-licenses\.txt|src\/.+\.(ts|proto)|examples\/[a-z-]+\.(ts|yaml)|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/,
       );
     }
     expect(paths).toEqual(
@@ -265,6 +265,10 @@ describe('the package, installed from its tarball', () => {
         'dist/index.d.ts.map',
         // The licenses of the dependencies bundled into dist/ (scripts/build.mjs).
         'dist/third-party-licenses.txt',
+        // Bundled dependencies that only some backends load, each on its own (scripts/build.mjs).
+        'dist/vendor/ajv.cjs',
+        'dist/vendor/pngjs.cjs',
+        'dist/vendor/yaml.cjs',
         'src/index.ts',
         // `demo --help` names it.
         'examples/demo.yaml',
