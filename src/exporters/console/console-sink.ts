@@ -28,6 +28,9 @@ import type { TrainingSink } from '../training-sink.js';
 import { ProgressBar } from './progress-bar.js';
 import { compileFormat, type FormatRecord } from './python-format.js';
 
+/** Keys and tags whose shown form `ConsoleSink` keeps. */
+const MAX_SHOWN_TAGS = 4096;
+
 export const DEFAULT_CONSOLE_FORMAT = '%(asctime)s - %(levelname)s - %(message)s';
 
 export interface ConsoleSinkOptions {
@@ -56,6 +59,8 @@ export class ConsoleSink implements TrainingSink {
   private readonly paint: ChalkInstance;
   private readonly name: string;
   private readonly precision: number;
+  /** Keys as `tag` shows them: a row's keys repeat every step, escaping and colouring them once. */
+  private readonly shownTags = new Map<string, string>();
   /** Shown under the lines while a loop of known length runs, on a terminal only. */
   private bar: ProgressBar | undefined;
 
@@ -188,7 +193,14 @@ export class ConsoleSink implements TrainingSink {
 
   /** A key, tag or name as given by the training code: escaped, then coloured. */
   private tag(text: string): string {
-    return this.paint.cyan(escapeControls(text));
+    let shown = this.shownTags.get(text);
+    if (shown === undefined) {
+      // Bounded: a loop that logs ever new keys must not grow it without end.
+      if (this.shownTags.size >= MAX_SHOWN_TAGS) this.shownTags.clear();
+      shown = this.paint.cyan(escapeControls(text));
+      this.shownTags.set(text, shown);
+    }
+    return shown;
   }
 
   private stepLabel(step: number): string {
