@@ -269,11 +269,16 @@ export class RingWriter {
   }
 
   private fits(size: number, isCall: boolean): boolean {
-    if (isCall && ((this.rowsWritten - this.rowsReadSeen) | 0) >= this.rowLimit) return false;
+    if (isCall && this.unreadRows() >= this.rowLimit) return false;
     const at = this.written & this.v.mask;
     const tail = this.v.capacity - at;
     const needed = size <= tail ? size : tail + size;
     return this.v.capacity - ((this.written - this.readSeen) | 0) >= needed;
+  }
+
+  /** Rows written that the reader had not read when last looked at. */
+  private unreadRows(): number {
+    return (this.rowsWritten - this.rowsReadSeen) | 0;
   }
 
   private refreshRead(): void {
@@ -291,11 +296,11 @@ export class RingWriter {
     }
     // A reader polling every few milliseconds is woken only for a batch; an idle one at once.
     const sleeping = Atomics.load(c, Control.readerSleeping);
-    if (
-      sleeping === Sleep.Idle ||
-      (sleeping === Sleep.Polling && ((this.rowsWritten - this.rowsReadSeen) | 0) >= this.wakeAt)
-    ) {
-      this.ring();
+    if (sleeping === Sleep.Idle) this.ring();
+    else if (sleeping === Sleep.Polling && this.unreadRows() >= this.wakeAt) {
+      // The count the writer last saw may be old: a ring (a system call) only for a real batch.
+      this.refreshRead();
+      if (this.unreadRows() >= this.wakeAt) this.ring();
     }
   }
 

@@ -6,6 +6,7 @@ import {
   RingReader,
   type RingRecord,
   RingWriter,
+  Sleep,
   WriteResult,
 } from '../../../src/loggers/async/row-ring.js';
 
@@ -40,6 +41,30 @@ describe('row ring', () => {
       { op: RecordOp.Metrics, row: { 'train/loss': Number.POSITIVE_INFINITY }, step: 4 },
     ]);
     expect(writer.buffered).toBe(0);
+  });
+
+  it('rings a polling reader only for a batch of unread rows, not for every row it keeps up with', () => {
+    const memory = allocateRing(160);
+    const writer = new RingWriter(memory);
+    const reader = new RingReader(memory);
+    const c = writer.control;
+    const doorbell = () => Atomics.load(c, Control.doorbell);
+    Atomics.store(c, Control.readerSleeping, Sleep.Polling);
+    // A sixteenth of the ring unread rings once; the reader polling along rings no more.
+    for (let i = 0; i < 9; i++) writer.writeRow(RecordOp.Metrics, { i }, i);
+    expect(doorbell()).toBe(0);
+    writer.writeRow(RecordOp.Metrics, { i: 9 }, 9);
+    expect(doorbell()).toBe(1);
+    readAll(reader);
+    for (let i = 10; i < 500; i++) {
+      writer.writeRow(RecordOp.Metrics, { i }, i);
+      readAll(reader);
+    }
+    expect(doorbell()).toBe(1);
+    // An idle reader is woken by every row.
+    Atomics.store(c, Control.readerSleeping, Sleep.Idle);
+    writer.writeRow(RecordOp.Metrics, { i: 500 }, 500);
+    expect(doorbell()).toBe(2);
   });
 
   it('sends anything but a row of numbers elsewhere', () => {
