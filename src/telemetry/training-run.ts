@@ -24,6 +24,7 @@ import {
   MetricsRecord,
   type RunStatus,
   runEndRecord,
+  STEP_GAUGE,
   textRecord,
 } from '../events/events.js';
 import {
@@ -83,8 +84,7 @@ export interface FinishOptions {
  */
 const NO_SPANS = new ProxyTracerProvider().getTracer(INSTRUMENTATION_SCOPE);
 
-/** The gauge that carries the step (never an attribute: a per-step label would explode series). */
-export const STEP_GAUGE = 'jepa.step';
+export { STEP_GAUGE };
 
 export class TrainingRun {
   readonly identity: RunIdentity;

@@ -18,7 +18,7 @@ import {
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { logsOf, spansOf } from '../../src/bridge/otlp-model.js';
+import { logsOf, metricsOf, spansOf } from '../../src/bridge/otlp-model.js';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import type { WorkerLogger } from '../../src/loggers/async/worker-logger.js';
 import { AsyncLogger } from '../../src/loggers/async-logger.js';
@@ -479,7 +479,7 @@ describe('AsyncLogger with its backends in a worker', () => {
     }
   }, 180_000);
 
-  it('decorator spans go over OTLP from the calling thread, the rows from the worker, each once', async () => {
+  it('decorator spans and call instruments go over OTLP from the calling thread, the rows and their gauges from the worker, each once', async () => {
     const otlp = await startCapture();
     try {
       const { logger } = asyncLogger({
@@ -508,6 +508,23 @@ describe('AsyncLogger with its backends in a worker', () => {
         rows.filter((row) => key in row.attributes).map((row) => row.attributes['jepa.step']);
       expect(steps('loss')).toEqual([0, 1, 2, 3, 4]);
       expect(steps('time/trainingStep')).toEqual([0, 1, 2, 3, 4]);
+      // Two exporters of metrics: the calling thread's (the calls) and the worker's (the rows).
+      const requests = decodedRequests(otlp.requests, 'metrics').map((request) =>
+        metricsOf(request).flatMap((group) => group.scopes.flatMap((scope) => scope.items)),
+      );
+      const names = (metrics: (typeof requests)[number]) => metrics.map((m) => m.name);
+      const calls = requests.filter((metrics) => names(metrics).includes('jepa.call.duration'));
+      const gauges = requests.filter((metrics) => names(metrics).includes('loss'));
+      expect(calls.length).toBeGreaterThan(0);
+      expect(gauges.length).toBeGreaterThan(0);
+      for (const metrics of calls) {
+        expect(names(metrics)).not.toContain('loss');
+        expect(names(metrics)).not.toContain('jepa.step');
+        expect(names(metrics)).not.toContain('jepa.otlp.lost');
+      }
+      for (const metrics of gauges) expect(names(metrics)).not.toContain('jepa.call.duration');
+      const duration = calls.at(-1)!.find((m) => m.name === 'jepa.call.duration');
+      expect(duration?.kind === 'histogram' && duration.points[0]?.count).toBe(5);
     } finally {
       await otlp.close();
     }
