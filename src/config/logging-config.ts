@@ -66,7 +66,12 @@ export class LoggingConfig {
   }
 
   static fromYaml(file: string, options: LoggingConfigOptions = {}): LoggingConfig {
-    return LoggingConfig.parse(undefined, loadYamlFile(file), options);
+    return LoggingConfig.fromYamlSource(loadYamlFile(file), options);
+  }
+
+  /** A YAML file already read (`loadYamlFile`), checked with its line numbers. */
+  static fromYamlSource(source: YamlSource, options: LoggingConfigOptions = {}): LoggingConfig {
+    return LoggingConfig.parse(undefined, source, options);
   }
 
   /** A dict, a YAML path, or a LoggingConfig (returned as is). */

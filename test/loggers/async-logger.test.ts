@@ -611,6 +611,27 @@ describe('AsyncLogger with its backends in a worker', () => {
     }
   });
 
+  it('a YAML configuration naming a custom backend that worker_modules register in the worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jepa-async-yaml-'));
+    const file = join(dir, 'rows.txt');
+    const config = join(dir, 'logging.yaml');
+    writeFileSync(config, `backends: [file]\nfile:\n  file: ${JSON.stringify(file)}\n`);
+    try {
+      const { logger, diagnostics } = asyncLogger({ config, worker_modules: [fixtures] });
+      expect(logger.inWorker).toBe(true);
+      for (let i = 0; i < 10; i++) logger.logMetrics({ i }, i);
+      await logger.finish();
+      expect(diagnostics.at('ERROR')).toEqual([]);
+      expect(readFileSync(file, 'utf8')).toBe(
+        [...Array(10).keys()].map((i) => `${i} ${i}\n`).join(''),
+      );
+      // Without the modules that register it, the backend is unknown here, as it would be to createLogger.
+      expect(() => asyncLogger({ config })).toThrow(/file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("gives the application's registered OTel SDK the rows on the calling thread, and the worker's backends them too", async () => {
     const records = new InMemoryLogRecordExporter();
     const provider = new LoggerProvider({

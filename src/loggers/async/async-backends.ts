@@ -41,7 +41,7 @@ export function asyncBackends(
     ? planWorker(config, ownKeys, settings.modules)
     : { why: 'worker: false' };
   if (plan.build) {
-    const { run, runId } = callerRun(plan.build, diagnostics);
+    const { run, runId } = callerRun(plan.build, diagnostics, plan.loaded);
     const worker = new WorkerLogger({
       build: plan.build,
       runId,

@@ -28,13 +28,14 @@ const RUN_KEYS = [
 
 /**
  * The caller's run for `build`, and the run id the worker's backends must use (undefined when
- * the configuration names it already).
+ * the configuration names it already). `loaded` is a YAML build's configuration as `planWorker`
+ * checked it; it is read again when not given.
  */
 export function callerRun(
   build: BuildSpec,
   diagnostics: DiagnosticLogger,
+  loaded = build.kind === 'yaml' ? LoggingConfig.load(build.path) : undefined,
 ): { run: TelemetryLogger; runId: string | undefined } {
-  const loaded = build.kind === 'yaml' ? LoggingConfig.load(build.path) : undefined;
   const given = runSettings(build, loaded);
   const runId = given.run_id === undefined ? (process.env.JEPA_RUN_ID ?? newRunId()) : undefined;
   const otlp = otlpOf(build, loaded, diagnostics);

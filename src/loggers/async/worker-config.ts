@@ -11,6 +11,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoggingConfig } from '../../config/logging-config.js';
 import { sectionSchemas } from '../../config/schema.js';
+import { loadYamlFile } from '../../config/yaml.js';
 import { LoggerRegistry } from '../base-logger.js';
 import type { BuildSpec } from './protocol.js';
 
@@ -18,7 +19,12 @@ import type { BuildSpec } from './protocol.js';
 const WRAPPER_KEYS = ['base_logger', 'backend', 'backends', 'config'];
 
 export type WorkerPlan =
-  | { readonly build: BuildSpec; readonly modules: readonly string[] }
+  | {
+      readonly build: BuildSpec;
+      readonly modules: readonly string[];
+      /** A YAML configuration as checked here, for the calling thread's run. */
+      readonly loaded?: LoggingConfig;
+    }
   | { readonly build?: undefined; readonly why: string };
 
 /**
@@ -43,12 +49,21 @@ export function planWorker(
       return { why: 'config is given with backend, backends or base_logger' };
     }
     if (typeof config.config !== 'string') return { why: 'config is not a YAML path' };
-    const loaded = LoggingConfig.load(config.config, { customBackends: customNames });
-    const custom = loaded.backends.filter((name) => !(name in sectionSchemas));
-    if (custom.length > 0 && urls.length === 0) {
-      return { why: `the custom backends ${custom.join(', ')} have no worker_modules` };
+    // Read once as the calling thread would check it: the custom backends it lists may be
+    // registered only in the worker, by worker_modules.
+    const source = loadYamlFile(config.config);
+    const listed = (source.data as { backends?: unknown } | null)?.backends;
+    const custom = (Array.isArray(listed) ? listed : [])
+      .map(String)
+      .filter((name) => !(name in sectionSchemas));
+    const unregistered = custom.filter((name) => !customNames.includes(name));
+    if (unregistered.length > 0 && urls.length === 0) {
+      return { why: `the custom backends ${unregistered.join(', ')} have no worker_modules` };
     }
-    return { build: { kind: 'yaml', path: config.config }, modules: urls };
+    const loaded = LoggingConfig.fromYamlSource(source, {
+      customBackends: [...customNames, ...custom],
+    });
+    return { build: { kind: 'yaml', path: config.config }, modules: urls, loaded };
   }
   if (config.backends !== undefined) {
     if (given !== undefined) return { why: 'backends is given with backend or base_logger' };
