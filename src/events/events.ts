@@ -298,7 +298,7 @@ export interface RecordOrigin {
  * A training event as the SDK's `Logger` records it, made without the SDK: what a run hands its
  * log processors directly when they only read records (see `TelemetryPipeline.emit`), so that a
  * run without an OTLP backend needs neither a `LoggerProvider` nor its package. Like the SDK, it
- * keeps the span context only when it is a valid one and leaves out null and undefined values.
+ * keeps the span context only when it is a valid one (`TelemetryPipeline.emit` checks it).
  */
 export class EventRecord implements ReadableLogRecord {
   readonly hrTime: HrTime;
@@ -307,7 +307,7 @@ export class EventRecord implements ReadableLogRecord {
   readonly severityNumber?: SeverityNumber;
   readonly severityText?: string;
   readonly body?: LogBody;
-  readonly attributes: LogAttributes = {};
+  readonly attributes: LogAttributes;
   readonly droppedAttributesCount = 0;
 
   constructor(
@@ -322,9 +322,7 @@ export class EventRecord implements ReadableLogRecord {
     this.severityNumber = record.severityNumber;
     this.severityText = record.severityText;
     this.body = record.body;
-    for (const [key, value] of Object.entries(record.attributes ?? {})) {
-      if (value !== undefined && value !== null) this.attributes[key] = value;
-    }
+    this.attributes = { ...record.attributes };
   }
 
   get resource(): Resource {
