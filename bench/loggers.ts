@@ -132,6 +132,10 @@ export function createBenchLogger(
       : { mode: 'offline', dir: places.dir },
     otlp: { endpoint: options.otlpEndpoint ?? places.otlpEndpoint },
   };
+  // W&B copies the console backend's lines into its output.log by default (wandb.console wrap).
+  // JEPA_BENCH_WANDB_CONSOLE=off leaves that out, to compare with a build older than the copy.
+  if (process.env.JEPA_BENCH_WANDB_CONSOLE)
+    sections.wandb.console = process.env.JEPA_BENCH_WANDB_CONSOLE;
   const diagnostics = new CollectingDiagnostics();
   const config: Record<string, unknown> = {
     backends: [...backends],
