@@ -35,6 +35,8 @@ export interface TelemetryLoggerOptions {
   readonly meterProvider?: OTelProviders['meterProvider'];
   /** Your application's logger provider: training events are emitted on it. */
   readonly loggerProvider?: OTelProviders['loggerProvider'];
+  /** See `TrainingRunOptions.rowInstrumentsOnOwnMeter`. Default true. */
+  readonly rowInstrumentsOnOwnMeter?: boolean;
 }
 
 /** What a backend factory gets to build its exporters. */
@@ -92,6 +94,7 @@ export class TelemetryLogger extends ForwardingLogger {
       histogramBins: settings.histogram_bins,
       registerGlobally: settings.register_global,
       flushTimeoutMs: settings.flush_timeout * 1000,
+      rowInstrumentsOnOwnMeter: options.rowInstrumentsOnOwnMeter,
       providers: {
         tracerProvider: options.tracerProvider,
         meterProvider: options.meterProvider,

@@ -70,6 +70,12 @@ export interface TrainingRunOptions {
    * backend has not delivered by then is counted and reported as lost. Default 10 s.
    */
   readonly flushTimeoutMs?: number;
+  /**
+   * False: the rows' instruments (a gauge per key, `jepa.step`) are recorded on the application's
+   * meter only, not on the run's own, which then holds the calls' instruments alone: an
+   * AsyncLogger's calling thread, whose worker records the rows. Default true.
+   */
+  readonly rowInstrumentsOnOwnMeter?: boolean;
 }
 
 export interface FinishOptions {
@@ -112,9 +118,10 @@ export class TrainingRun {
     const holdsGlobals = options.registerGlobally === true && this.pipeline.registerGlobally();
     const runMeter = this.pipeline.runMeter;
     if (runMeter) this.meters.add(runMeter);
-    this.recordStep = latestValueGauge(this.meters, STEP_GAUGE, 'training step of the latest row');
+    const rowMeters = options.rowInstrumentsOnOwnMeter === false ? new RunMeters() : this.meters;
+    this.recordStep = latestValueGauge(rowMeters, STEP_GAUGE, 'training step of the latest row');
     this.keys = new MetricKeyTable({
-      meters: this.meters,
+      meters: rowMeters,
       kinds: options.instruments,
       warner: this.warner,
     });
@@ -124,7 +131,10 @@ export class TrainingRun {
       INSTRUMENTATION_SCOPE,
       options.providers ?? {},
       !holdsGlobals,
-      (meter) => this.meters.add(meter),
+      (meter) => {
+        this.meters.add(meter);
+        if (rowMeters !== this.meters) rowMeters.add(meter);
+      },
     );
     this.app.refresh();
   }

@@ -3,13 +3,16 @@ import { runInNewContext } from 'node:vm';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
+  MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectingDiagnostics } from '../../src/diagnostics.js';
 import type { MetricsEvent } from '../../src/events/events.js';
+import { logExecutionTime } from '../../src/loggers/decorators.js';
 import { TelemetryLogger } from '../../src/loggers/telemetry-logger.js';
 import { memoryBackend } from '../support/memory-sink.js';
+import { recordingBackend } from '../support/recording-backend.js';
 
 const open: TelemetryLogger[] = [];
 afterEach(async () => {
@@ -161,5 +164,35 @@ describe('a new bad key in every row', () => {
     // 20,000 more remembered keys would take well over 2 MB.
     expect(grown).toBeLessThan(1024 * 1024);
     expect(diagnostics.at('WARNING')).toHaveLength(5);
+  });
+});
+
+describe("the rows' instruments of a run whose own meter is for its calls", () => {
+  it("records the rows' gauges and the step on the application's meter only, and the calls' on both", async () => {
+    const own = recordingBackend();
+    const appMetrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const appReader = new PeriodicExportingMetricReader({
+      exporter: appMetrics,
+      exportIntervalMillis: 3_600_000,
+    });
+    const logger = new TelemetryLogger({}, () => [own.backend], {
+      diagnostics: new CollectingDiagnostics(),
+      settings: { handle_signals: false },
+      meterProvider: new MeterProvider({ readers: [appReader] }),
+      rowInstrumentsOnOwnMeter: false,
+    });
+    open.push(logger);
+    logExecutionTime(logger)(function step() {
+      logger.logMetrics({ loss: 0.5 }, 3);
+    })();
+    await appReader.forceFlush();
+    const app = appMetrics
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
+    const ours = (await own.metrics()).map((m) => m.descriptor.name);
+    expect(app).toEqual(expect.arrayContaining(['loss', 'jepa.step', 'jepa.call.duration']));
+    expect(ours).toContain('jepa.call.duration');
+    expect(ours).not.toContain('loss');
+    expect(ours).not.toContain('jepa.step');
   });
 });

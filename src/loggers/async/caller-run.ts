@@ -45,6 +45,8 @@ export function callerRun(
     {
       // The worker reports the rows' bad values and the like: only errors from here.
       diagnostics: { ...diagnostics, debug() {}, info() {}, warning() {} },
+      // The worker's run records the rows' instruments for our backends.
+      rowInstrumentsOnOwnMeter: false,
       settings: {
         ...given,
         ...(runId ? { run_id: runId } : {}),
