@@ -451,6 +451,9 @@ describe('AsyncLogger with its backends in a worker', () => {
         otlp: { endpoint: otlp.url },
         buffer_size: 1000,
         flush_interval: 30,
+        // A full ring waits for room at most flush_timeout: on a loaded machine the worker may
+        // starve longer than the default 10 s, which is the stalled-backend case tested apart.
+        flush_timeout: 60,
       });
       expect(logger.inWorker).toBe(true);
       const rows = 50_000;

@@ -56,9 +56,8 @@ export function planWorker(
     const custom = (Array.isArray(listed) ? listed : [])
       .map(String)
       .filter((name) => !(name in sectionSchemas));
-    const unregistered = custom.filter((name) => !customNames.includes(name));
-    if (unregistered.length > 0 && urls.length === 0) {
-      return { why: `the custom backends ${unregistered.join(', ')} have no worker_modules` };
+    if (custom.length > 0 && urls.length === 0) {
+      return { why: `the custom backends ${custom.join(', ')} have no worker_modules` };
     }
     const loaded = LoggingConfig.fromYamlSource(source, {
       customBackends: [...customNames, ...custom],
