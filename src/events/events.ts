@@ -78,8 +78,6 @@ export const Attr = {
 /** The attribute other OTel producers use for the event name (older SDKs have no field for it). */
 export const EVENT_NAME_ATTRIBUTE = 'event.name';
 export const RESERVED_KEY_PREFIX = 'jepa.';
-/** The gauge that carries the step (never an attribute: a per-step label would explode series). */
-export const STEP_GAUGE = 'jepa.step';
 
 export interface HistogramData {
   readonly min: number;

@@ -24,7 +24,6 @@ import {
   MetricsRecord,
   type RunStatus,
   runEndRecord,
-  STEP_GAUGE,
   textRecord,
 } from '../events/events.js';
 import {
@@ -90,7 +89,8 @@ export interface FinishOptions {
  */
 const NO_SPANS = new ProxyTracerProvider().getTracer(INSTRUMENTATION_SCOPE);
 
-export { STEP_GAUGE };
+/** The gauge that carries the step (never an attribute: a per-step label would explode series). */
+export const STEP_GAUGE = 'jepa.step';
 
 export class TrainingRun {
   readonly identity: RunIdentity;

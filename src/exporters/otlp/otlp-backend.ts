@@ -7,12 +7,12 @@
  */
 
 import type { MeterProvider } from '@opentelemetry/api';
-import type { MetricProducer, PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { MAX_SECONDS, MIN_SECONDS } from '../../config/sections/common.js';
 import type { OtlpSection } from '../../config/sections/otlp.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../../diagnostics.js';
 import type { Environment } from '../../environment.js';
-import { INSTRUMENTATION_SCOPE, RESERVED_KEY_PREFIX, STEP_GAUGE } from '../../events/events.js';
+import { INSTRUMENTATION_SCOPE } from '../../events/events.js';
 import { lazyModule } from '../../lazy-module.js';
 import { sdkMetrics } from '../../otel-sdk.js';
 import type { TelemetryBackend } from '../backend.js';
@@ -94,9 +94,10 @@ export interface OtlpBackendOptions {
   readonly ledger?: OtlpDeliveryLedger;
   /**
    * `calls`: for the calling thread of an AsyncLogger whose worker exports the rest, only what
-   * stays on that thread: the spans of decorated calls and the run's instruments of its own
-   * (`jepa.call.duration`, `jepa.call.exceptions`, `jepa.async_logger.dropped`), not the rows'
-   * gauges nor the step. Default `all`.
+   * stays on that thread: the spans of decorated calls and its run's own instruments
+   * (`jepa.call.duration`, `jepa.call.exceptions`, `jepa.async_logger.dropped`; that run records
+   * the rows' instruments on the application's meter only, see `rowInstrumentsOnOwnMeter`).
+   * Default `all`.
    */
   readonly part?: 'all' | 'calls';
 }
@@ -143,18 +144,13 @@ export function otlpBackend(
   const { OTLPMetricExporter } = exporters.metrics[format('metrics')]();
   const { OTLPLogExporter } = exporters.logs[format('logs')]();
   const { OTLPTraceExporter } = exporters.traces[format('traces')]();
-  const metricReader = (
-    metricProducers: MetricProducer[] = [],
-    keep?: (name: string) => boolean,
-  ) => {
-    const exporter = new CountedMetricExporter(new OTLPMetricExporter(common('metrics')), counting);
-    return new (sdkMetrics().PeriodicExportingMetricReader)({
-      exporter: keep ? keepMetrics(exporter, keep) : exporter,
+  const metricReader = (metricProducers: MetricProducer[] = []) =>
+    new (sdkMetrics().PeriodicExportingMetricReader)({
+      exporter: new CountedMetricExporter(new OTLPMetricExporter(common('metrics')), counting),
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(30_000, exportIntervalMillis),
       metricProducers,
     });
-  };
   const traceExporter = new CountedSpanExporter(new OTLPTraceExporter(common('traces')), counting);
   const queue = {
     maxQueueSize: section.max_queue_size,
@@ -172,7 +168,7 @@ export function otlpBackend(
       abandon: () => deliveries.abandon(),
       // Without jepa.otlp.lost: the worker's backend exports it, for the same resource (its
       // span losses are reported as warnings).
-      runMetricReaders: [metricReader([], isCallingThreadInstrument)],
+      runMetricReaders: [metricReader()],
       spanProcessors,
     };
   }
@@ -190,37 +186,5 @@ export function otlpBackend(
       new OtlpLogRecordProcessor(logExporter, { ...queue, selfObsMeterProvider: observe('logs') }),
     ],
     spanProcessors,
-  };
-}
-
-/**
- * An instrument the calling thread of an AsyncLogger records for itself: ours (a metric key of a
- * row cannot start with `jepa.`), but not the step, which goes with the rows to the worker.
- */
-function isCallingThreadInstrument(name: string): boolean {
-  return name.startsWith(RESERVED_KEY_PREFIX) && name !== STEP_GAUGE;
-}
-
-/** `exporter`, given only the metrics whose names `keep` accepts. */
-function keepMetrics(
-  exporter: PushMetricExporter,
-  keep: (name: string) => boolean,
-): PushMetricExporter {
-  return {
-    export: (metrics, resultCallback) =>
-      exporter.export(
-        {
-          resource: metrics.resource,
-          scopeMetrics: metrics.scopeMetrics.map((scope) => ({
-            ...scope,
-            metrics: scope.metrics.filter((metric) => keep(metric.descriptor.name)),
-          })),
-        },
-        resultCallback,
-      ),
-    forceFlush: () => exporter.forceFlush(),
-    shutdown: () => exporter.shutdown(),
-    selectAggregationTemporality: exporter.selectAggregationTemporality?.bind(exporter),
-    selectAggregation: exporter.selectAggregation?.bind(exporter),
   };
 }
