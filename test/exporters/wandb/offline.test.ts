@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -312,5 +312,36 @@ describe('an offline run that ends with process.exit()', () => {
     const kinds = records.map((r) => Object.keys(r.record).find((k) => k !== 'num'));
     expect(kinds.slice(-2)).toEqual(['exit', 'final']);
     expect(records.at(-2)!.record.exit.exit_code).toBe(3);
+  });
+});
+
+describe('an offline run whose process was killed in the middle of a write', () => {
+  it('is read and uploaded by `wandb sync` up to the record the kill cut short', async () => {
+    const root = tempDir('wandb-torn');
+    const logger = new WandbLogger(
+      { project: 'jepa-experiments', mode: 'offline', dir: root },
+      { env: {}, diagnostics: new CollectingDiagnostics(), settings: { handle_signals: false } },
+    );
+    for (let step = 0; step < 300; step++) logger.logMetrics({ loss: 1 / (step + 1) }, step);
+    await logger.flush();
+    const dir = join(root, 'wandb', readdirSync(join(root, 'wandb'))[0]!);
+    const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.wandb'))!);
+    const whole = await readWandbFile(file);
+    expect(rowsOf(whole).map((r) => r._step)).toEqual([...Array(299).keys()]);
+    truncateSync(file, statSync(file).size - 5);
+
+    await expect(readWandbFile(file)).rejects.toThrow(/truncated chunk/);
+    const read = await readWandbFile(file, { tornTail: true });
+    expect(read).toEqual(whole.slice(0, -1));
+    const torn = rowsOf(read).map((r) => r._step);
+    expect(torn.length).toBeGreaterThan(290);
+    const server = await FakeWandbServer.start();
+    try {
+      await wandbSync([dir], server.url);
+      const synced = server.run('fake-user', 'jepa-experiments', dir.slice(-8))!;
+      expect(FakeWandbServer.rows(synced).map((r) => r._step)).toEqual(torn);
+    } finally {
+      await server.close();
+    }
   });
 });

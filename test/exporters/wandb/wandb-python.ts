@@ -22,9 +22,16 @@ export interface ReadRecord {
   readonly record: RecordDict;
 }
 
-/** The records of a `.wandb` file, decoded by the `wandb` package's own `Record` message. */
-export function readWandbFile(path: string): Promise<ReadRecord[]> {
-  return runPythonJson<ReadRecord[]>(reader, [path]);
+/**
+ * The records of a `.wandb` file, decoded by the `wandb` package's own `Record` message. A file
+ * that ends inside a record is an error, unless `tornTail` (a writer killed mid-write): then the
+ * records before it, as `wandb sync` reads such a file.
+ */
+export function readWandbFile(
+  path: string,
+  options: { tornTail?: boolean } = {},
+): Promise<ReadRecord[]> {
+  return runPythonJson<ReadRecord[]>(reader, options.tornTail ? [path, '--torn-tail'] : [path]);
 }
 
 /** A 40-hex-digit key, the shape of a real W&B API key. */
