@@ -132,8 +132,8 @@ const vendoredExternal = {
   },
 };
 
-// zod exports its error messages in some sixty languages (`z.locales`), half of its code; it uses
-// English unless told otherwise, and we never tell it: the others are left out.
+// zod exports its error messages in some sixty languages (`z.locales`), half of its code; we use
+// English only (src/config/zod.ts sets it): the others are left out.
 const englishZod = {
   name: 'english-zod',
   setup(pluginBuild) {

@@ -3,12 +3,13 @@
  * TensorBoard or W&B hands its events to them directly and needs none of the SDK's providers:
  * only OTLP, `register_global` and the SDK exporters of `jepa-loggers/otel` load them. Loaded at
  * import they were some 160 files, most of what `import 'jepa-loggers'` cost a console logger
- * (BENCHMARKS.md section 6). `@opentelemetry/api` is not here: it is the application's, and
- * always loaded.
+ * (BENCHMARKS.md section 6). `@opentelemetry/api` is not here: it is the application's
+ * (src/otel-api.ts).
  */
-import { type Context, createContextKey } from '@opentelemetry/api';
+import type { Context, ContextAPI } from '@opentelemetry/api';
 import type { ExportResultCode as CoreExportResultCode } from '@opentelemetry/core';
 import { lazyModule } from './lazy-module.js';
+import { otelApi, otelApiInUse } from './otel-api.js';
 
 export const otelCore = lazyModule<typeof import('@opentelemetry/core')>('@opentelemetry/core');
 export const otelResources = lazyModule<typeof import('@opentelemetry/resources')>(
@@ -42,9 +43,23 @@ export const ExportResultCode = {
  * set here as they would see it set by core. `test/otel-sdk.test.ts` checks it with core's own
  * `isTracingSuppressed`.
  */
-const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+let suppressTracingKey: symbol | undefined;
 
 /** `context` with tracing suppressed, for the work an export does: it must not trace itself. */
 export function suppressTracing(context: Context): Context {
-  return context.setValue(SUPPRESS_TRACING, true);
+  suppressTracingKey ??= otelApi().createContextKey(
+    'OpenTelemetry SDK Context Key SUPPRESS_TRACING',
+  );
+  return context.setValue(suppressTracingKey, true);
+}
+
+/**
+ * Runs `work` (an export, a request) with tracing suppressed, so that an application's
+ * instrumentation (of fs, of http) does not trace it. Without OTel in the process there is
+ * nothing to suppress, and `work` just runs.
+ */
+export function withoutTracing<A extends unknown[], R>(work: (...args: A) => R, ...args: A): R {
+  const context: ContextAPI | undefined = otelApiInUse()?.context;
+  if (!context) return work(...args);
+  return context.with(suppressTracing(context.active()), work, undefined, ...args);
 }

@@ -14,11 +14,12 @@
  */
 import { connect } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../config/errors.js';
 import { LoggingConfig } from '../config/logging-config.js';
+import { describe } from '../config/sections/common.js';
 import { closestMatch } from '../config/suggest.js';
 import { loadYamlFile } from '../config/yaml.js';
+import * as z from '../config/zod.js';
 import { otlpConfiguredByEnv } from '../exporters/otlp/otlp-backend.js';
 import { type BaseLogger, LoggerRegistry } from '../loggers/base-logger.js';
 import { logExceptions, logExecutionTime, logFunctionCalls } from '../loggers/decorators.js';
@@ -68,35 +69,31 @@ export const DEMO_DEFAULTS = {
   },
 };
 
-const trainingSchema = z
-  .object({
-    samples: z.number().int().min(8).describe('Points in the dataset'),
-    noise: z.number().min(0).describe('Standard deviation of the noise on each coordinate'),
-    validation_split: z.number().gt(0).lt(1).describe('Fraction of points held out'),
-    hidden_units: z.number().int().min(1),
-    batch_size: z.number().int().min(1),
-    epochs: z.number().int().min(1),
-    learning_rate: z.number().positive().describe('Learning rate at the first step'),
-    final_learning_rate: z.number().positive().describe('Learning rate at the last step (cosine)'),
-    momentum: z.number().min(0).lt(1),
-    log_frequency: z.number().int().min(1).describe('Batches between logged training rows'),
-    histogram_frequency: z.number().int().min(0).describe('Steps between weight histograms'),
-    corrupt_batch_step: z
-      .number()
-      .int()
-      .min(0)
-      .describe(
-        'The step whose batch holds a corrupted (NaN) record, to show exception logging; 0: none',
-      ),
-    step_time: z
-      .number()
-      .min(0)
-      .describe(
-        'Seconds each step waits, as a heavier model would take: a run long enough to follow live in Grafana',
-      ),
-    seed: z.number().int(),
-  })
-  .strict();
+const trainingSchema = z.strictObject({
+  samples: describe(z.int().check(z.gte(8)), 'Points in the dataset'),
+  noise: describe(z.number().check(z.gte(0)), 'Standard deviation of the noise on each coordinate'),
+  validation_split: describe(z.number().check(z.gt(0), z.lt(1)), 'Fraction of points held out'),
+  hidden_units: z.int().check(z.gte(1)),
+  batch_size: z.int().check(z.gte(1)),
+  epochs: z.int().check(z.gte(1)),
+  learning_rate: describe(z.number().check(z.positive()), 'Learning rate at the first step'),
+  final_learning_rate: describe(
+    z.number().check(z.positive()),
+    'Learning rate at the last step (cosine)',
+  ),
+  momentum: z.number().check(z.gte(0), z.lt(1)),
+  log_frequency: describe(z.int().check(z.gte(1)), 'Batches between logged training rows'),
+  histogram_frequency: describe(z.int().check(z.gte(0)), 'Steps between weight histograms'),
+  corrupt_batch_step: describe(
+    z.int().check(z.gte(0)),
+    'The step whose batch holds a corrupted (NaN) record, to show exception logging; 0: none',
+  ),
+  step_time: describe(
+    z.number().check(z.gte(0)),
+    'Seconds each step waits, as a heavier model would take: a run long enough to follow live in Grafana',
+  ),
+  seed: z.int(),
+});
 export type DemoTraining = z.output<typeof trainingSchema>;
 
 export interface DemoConfig {

@@ -4,7 +4,6 @@
  * filled in. Wrong types and unknown backends are errors that list every problem; unknown keys are
  * warnings that suggest the nearest known key. camelCase spellings of keys (`logDir`) are accepted.
  */
-import type { z } from 'zod';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import type { Environment } from '../environment.js';
 import { looksLikeSecret, mask, maskSecretNames } from '../secrets.js';
@@ -21,6 +20,7 @@ import {
 import type { KeyMeta } from './sections/common.js';
 import { closestMatch } from './suggest.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
+import * as z from './zod.js';
 
 /** `util.inspect.custom`, by its registered name: the declarations then need no Node.js types. */
 const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
@@ -34,7 +34,7 @@ export interface LoggingConfigOptions {
   readonly customBackends?: readonly string[];
 }
 
-type AnySchema = z.ZodObject<Record<string, z.ZodType>>;
+type AnySchema = z.ZodMiniObject<Record<string, z.ZodMiniType>>;
 const BUILTINS = Object.keys(sectionSchemas) as BuiltinBackend[];
 /**
  * Unknown keys warned about one by one; the rest are counted in one line, so a file of 20,000
@@ -295,7 +295,7 @@ function withEnv(
 ): Record<string, unknown> {
   const out = { ...input };
   for (const [key, field] of Object.entries(schema.shape)) {
-    const variable = (field.meta() as KeyMeta | undefined)?.env;
+    const variable = (z.globalRegistry.get(field) as KeyMeta | undefined)?.env;
     const raw = variable ? env[variable] : undefined;
     if (out[key] !== undefined || raw === undefined || raw === '') continue;
     const candidates: unknown[] = [
@@ -320,7 +320,7 @@ function normalizeKey(key: string, schema: AnySchema): string {
 
 function isSecret(schema: AnySchema, key: string): boolean {
   const field = schema.shape[key];
-  return Boolean(field && (field.meta() as KeyMeta | undefined)?.secret);
+  return Boolean(field && (z.globalRegistry.get(field) as KeyMeta | undefined)?.secret);
 }
 
 function maskSecrets(section: Record<string, unknown>, schema: AnySchema): Record<string, unknown> {

@@ -2,10 +2,10 @@
  * The configuration reference (docs/configuration.md), generated from the schema so the two
  * cannot drift: every key with its type, default, environment variable and description.
  */
-import { z } from 'zod';
 import { globalSchema, sectionSchemas } from './schema.js';
 import { MAX_SECONDS, MIN_SECONDS } from './sections/common.js';
 import { MAX_CONFIG_CHARACTERS, MAX_KEYS_PER_MAPPING } from './yaml.js';
+import * as z from './zod.js';
 
 interface JsonSchema {
   type?: string;
@@ -65,7 +65,7 @@ export function configurationReference(): string {
   return parts.join('\n');
 }
 
-function table(title: string, intro: string, prefix: string, schema: z.ZodObject): string {
+function table(title: string, intro: string, prefix: string, schema: z.ZodMiniObject): string {
   const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as JsonSchema;
   const rows = Object.entries(json.properties ?? {}).map(([key, property]) => {
     const env = property.env

@@ -2,89 +2,74 @@
  * The configuration schema: global keys and one section per built-in backend. Keys are the
  * Python API's (snake_case) so its YAML loads as is; docs/configuration.md is generated from here.
  */
-import { z } from 'zod';
-import { exportIntervalSchema, levelSchema, meta, seconds } from './sections/common.js';
+import { describe, exportIntervalSchema, levelSchema, meta, seconds } from './sections/common.js';
 import { consoleSection } from './sections/console.js';
 import { otlpSection } from './sections/otlp.js';
 import { tensorboardSection } from './sections/tensorboard.js';
 import { wandbSection } from './sections/wandb.js';
+import * as z from './zod.js';
 
 /** W&B's own sampling interval, in seconds. */
 export const DEFAULT_SYSTEM_METRICS_INTERVAL_S = 15;
 
 export const globalSchema = z.object({
-  level: levelSchema
-    .default('INFO')
-    .describe('Default level of the console and the conditional logger'),
-  backends: z
-    .array(z.string().min(1))
-    .default(['console'])
-    .describe('Backends by registered name: console, tensorboard, wandb, otlp, or your own'),
-  log_frequency: z
-    .number()
-    .int()
-    .min(1)
-    .default(1)
-    .describe('Batches between logged rows in trainer callbacks (LoggingCallback)'),
-  save_frequency: z
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .describe(
-      'Steps between model checkpoints LoggingCallback hands to logModel, when wandb.log_model is on',
-    ),
-  project: meta(z.string().min(1).optional(), { env: 'JEPA_PROJECT' }).describe(
+  level: describe(
+    z._default(levelSchema, 'INFO'),
+    'Default level of the console and the conditional logger',
+  ),
+  backends: describe(
+    z._default(z.array(z.string().check(z.minLength(1))), ['console']),
+    'Backends by registered name: console, tensorboard, wandb, otlp, or your own',
+  ),
+  log_frequency: describe(
+    z._default(z.int().check(z.gte(1)), 1),
+    'Batches between logged rows in trainer callbacks (LoggingCallback)',
+  ),
+  save_frequency: describe(
+    z.optional(z.int().check(z.gte(1))),
+    'Steps between model checkpoints LoggingCallback hands to logModel, when wandb.log_model is on',
+  ),
+  project: describe(
+    meta(z.optional(z.string().check(z.minLength(1))), { env: 'JEPA_PROJECT' }),
     'Project of the run (OTel service.name); default: wandb.project, then WANDB_PROJECT, then "jepa"',
   ),
-  run_name: meta(z.string().min(1).optional(), { env: 'JEPA_RUN_NAME' }).describe(
+  run_name: describe(
+    meta(z.optional(z.string().check(z.minLength(1))), { env: 'JEPA_RUN_NAME' }),
     'Name of the run (TensorBoard run directory, W&B display name); default run-<id>',
   ),
-  run_id: meta(
-    z
-      .string()
-      .regex(/^[a-z0-9]{8}$/)
-      .optional(),
-    { env: 'JEPA_RUN_ID' },
-  ).describe('Run id shared by all ranks; default: derived from the launcher job id, else random'),
-  instruments: z
-    .record(z.string(), z.enum(['gauge', 'counter', 'histogram']))
-    .default({})
-    .describe('OTel instrument kind per metric key (default gauge)'),
-  histogram_bins: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000)
-    .default(64)
-    .describe('Buckets of logHistogram for raw values'),
+  run_id: describe(
+    meta(z.optional(z.string().check(z.regex(/^[a-z0-9]{8}$/))), { env: 'JEPA_RUN_ID' }),
+    'Run id shared by all ranks; default: derived from the launcher job id, else random',
+  ),
+  instruments: describe(
+    z._default(z.record(z.string(), z.enum(['gauge', 'counter', 'histogram'])), {}),
+    'OTel instrument kind per metric key (default gauge)',
+  ),
+  histogram_bins: describe(
+    z._default(z.int().check(z.gte(1), z.lte(10_000)), 64),
+    'Buckets of logHistogram for raw values',
+  ),
   export_interval: exportIntervalSchema,
-  flush_timeout: seconds()
-    .default(10)
-    .describe(
-      'Seconds finish(), a signal, a crash or exit may spend delivering what is left, across all backends; what is not delivered by then is counted and reported as lost',
-    ),
-  handle_signals: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Finish every run on SIGINT and SIGTERM, then die of the signal. Off by default: Node runs a signal listener only when the event loop turns, so a training loop that never awaits would make SIGTERM and Ctrl-C wait for it to end. Crashes and a forgotten finish() are always handled',
-    ),
-  register_global: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Make the run's OTel providers and a context manager the global ones, for scripts without an OTel SDK of their own (see docs/otel.md)",
-    ),
-  system_metrics: z
-    .boolean()
-    .optional()
-    .describe(
-      "Sample host, process, Node runtime and GPU metrics (see docs/system-metrics.md). Default: on when the run has a wandb backend, whose users expect W&B's System panel filled, off otherwise, where nobody asked for them and they would add series to your Prometheus",
-    ),
-  system_metrics_interval: seconds()
-    .default(DEFAULT_SYSTEM_METRICS_INTERVAL_S)
-    .describe('Seconds between samples of the system metrics (15, as W&B samples)'),
+  flush_timeout: describe(
+    z._default(seconds(), 10),
+    'Seconds finish(), a signal, a crash or exit may spend delivering what is left, across all backends; what is not delivered by then is counted and reported as lost',
+  ),
+  handle_signals: describe(
+    z._default(z.boolean(), false),
+    'Finish every run on SIGINT and SIGTERM, then die of the signal. Off by default: Node runs a signal listener only when the event loop turns, so a training loop that never awaits would make SIGTERM and Ctrl-C wait for it to end. Crashes and a forgotten finish() are always handled',
+  ),
+  register_global: describe(
+    z._default(z.boolean(), false),
+    "Make the run's OTel providers and a context manager the global ones, for scripts without an OTel SDK of their own (see docs/otel.md)",
+  ),
+  system_metrics: describe(
+    z.optional(z.boolean()),
+    "Sample host, process, Node runtime and GPU metrics (see docs/system-metrics.md). Default: on when the run has a wandb backend, whose users expect W&B's System panel filled, off otherwise, where nobody asked for them and they would add series to your Prometheus",
+  ),
+  system_metrics_interval: describe(
+    z._default(seconds(), DEFAULT_SYSTEM_METRICS_INTERVAL_S),
+    'Seconds between samples of the system metrics (15, as W&B samples)',
+  ),
 });
 export type GlobalConfig = z.output<typeof globalSchema>;
 

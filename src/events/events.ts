@@ -6,12 +6,12 @@
  * reference for producers outside this package.
  */
 import type { HrTime, SpanContext } from '@opentelemetry/api';
-import {
-  type AnyValue,
-  type AnyValueMap,
-  type LogAttributes,
-  type LogBody,
-  type LogRecord,
+import type {
+  AnyValue,
+  AnyValueMap,
+  LogAttributes,
+  LogBody,
+  LogRecord,
   SeverityNumber,
 } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
@@ -22,6 +22,16 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
  * instruments from the app's by it.
  */
 export const INSTRUMENTATION_SCOPE = 'jepa-loggers';
+
+/**
+ * The logs API's `SeverityNumber` values the events use, spelled out: making a record must not
+ * load `@opentelemetry/api-logs` (a console logger loads no OTel package; src/otel-api.ts).
+ * test/events/events.test.ts checks them against the API's.
+ */
+export const Severity = {
+  INFO: 9 as SeverityNumber.INFO,
+  ERROR: 17 as SeverityNumber.ERROR,
+} as const;
 
 export const EventName = {
   /** One `logMetrics` row: the step and every value as attributes. */
@@ -266,7 +276,7 @@ export interface ExceptionInfo {
 export function exceptionRecord(step: number, exception: ExceptionInfo): LogRecord {
   return {
     eventName: EventName.exception,
-    severityNumber: SeverityNumber.ERROR,
+    severityNumber: Severity.ERROR,
     severityText: 'ERROR',
     attributes: {
       [Attr.step]: step,

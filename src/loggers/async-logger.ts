@@ -30,8 +30,8 @@
  * could not deliver as dropped. Decorator spans and OTel instruments stay on the calling thread.
  */
 import type { Counter } from '@opentelemetry/api';
-import { z } from 'zod';
-import { seconds } from '../config/sections/common.js';
+import { describe, seconds } from '../config/sections/common.js';
+import * as z from '../config/zod.js';
 import { OnceWarner, stderrDiagnostics } from '../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import { within } from '../telemetry/deadline.js';
@@ -63,35 +63,30 @@ const OWN_KEYS = [
   'worker_modules',
 ] as const;
 const optionsSchema = z.object({
-  buffer_size: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000_000)
-    .default(1000)
-    .describe('Calls kept until the backend takes them; more are dropped and counted'),
-  flush_interval: seconds()
-    .default(30)
-    .describe('Seconds between hand-overs to the backend (and drop reports)'),
-  flush_timeout: seconds()
-    .optional()
-    .describe(
-      "Seconds finish() may spend handing over what is left; default the backend's flush_timeout, else 10",
-    ),
-  on_full: z
-    .enum(['block', 'drop'])
-    .default('block')
-    .describe(
-      'A full buffer: wait for room, at most flush_timeout (block), or drop new calls (drop)',
-    ),
-  worker: z
-    .boolean()
-    .default(true)
-    .describe('Run backends built from configuration in a worker thread'),
-  worker_modules: z
-    .array(z.string())
-    .default([])
-    .describe('Modules the worker imports first: they register custom backends'),
+  buffer_size: describe(
+    z._default(z.int().check(z.gte(1), z.lte(10_000_000)), 1000),
+    'Calls kept until the backend takes them; more are dropped and counted',
+  ),
+  flush_interval: describe(
+    z._default(seconds(), 30),
+    'Seconds between hand-overs to the backend (and drop reports)',
+  ),
+  flush_timeout: describe(
+    z.optional(seconds()),
+    "Seconds finish() may spend handing over what is left; default the backend's flush_timeout, else 10",
+  ),
+  on_full: describe(
+    z._default(z.enum(['block', 'drop']), 'block'),
+    'A full buffer: wait for room, at most flush_timeout (block), or drop new calls (drop)',
+  ),
+  worker: describe(
+    z._default(z.boolean(), true),
+    'Run backends built from configuration in a worker thread',
+  ),
+  worker_modules: describe(
+    z._default(z.array(z.string()), []),
+    'Modules the worker imports first: they register custom backends',
+  ),
 });
 
 /** Where the calls stand. */

@@ -15,27 +15,26 @@
  *   occasional histograms are not starved by frequent rows. Default 1 (keep all).
  * Hyperparameters and models always pass.
  */
-import { z } from 'zod';
-import { levelSchema } from '../config/sections/common.js';
+import { describe, levelSchema } from '../config/sections/common.js';
+import * as z from '../config/zod.js';
 import type { HistogramInput, ImageInput } from '../events/media.js';
 import { isLevel, LEVELS, type Level } from '../levels.js';
 import type { LoggerConfig, Metrics } from './base-logger.js';
 import { LoggerWrapper, type LoggerWrapperOptions, resolveWrapper } from './logger-wrapper.js';
 import { TelemetryLogger } from './telemetry-logger.js';
 
-const conditionsSchema = z
-  .object({
-    min_step: z.number().int().min(0).default(0).describe('Calls for steps below this are dropped'),
-    max_frequency: z
-      .number()
-      .gt(0)
-      .max(1)
-      .default(1)
-      .describe('Largest fraction of calls kept, in (0, 1]'),
-    level_filter: levelSchema.optional().describe('Calls below this level are dropped'),
-  })
-  .strict();
-const optionsSchema = z.object({ conditions: conditionsSchema.prefault({}) });
+const conditionsSchema = z.strictObject({
+  min_step: describe(
+    z._default(z.int().check(z.gte(0)), 0),
+    'Calls for steps below this are dropped',
+  ),
+  max_frequency: describe(
+    z._default(z.number().check(z.gt(0), z.lte(1)), 1),
+    'Largest fraction of calls kept, in (0, 1]',
+  ),
+  level_filter: describe(z.optional(levelSchema), 'Calls below this level are dropped'),
+});
+const optionsSchema = z.object({ conditions: z.prefault(conditionsSchema, {}) });
 
 export type ConditionalConditions = z.input<typeof conditionsSchema>;
 

@@ -3,8 +3,8 @@
  * not handle themselves goes to the wrapped logger, and the run behind it stays reachable, so
  * decorators take spans and instruments from it and per-call rows land at its current step.
  */
-import type { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
+import type * as z from '../config/zod.js';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import type { TrainingRun } from '../telemetry/training-run.js';
 import { BaseLogger, ForwardingLogger, type LoggerConfig, LoggerRegistry } from './base-logger.js';
@@ -81,7 +81,7 @@ export function resolveBaseLogger(
  * What a wrapper's constructor needs from its configuration: its own options (the keys of
  * `schema`, checked by it) and the logger it wraps, with the keys that configure nothing.
  */
-export function resolveWrapper<S extends z.ZodObject>(
+export function resolveWrapper<S extends z.ZodMiniObject>(
   who: string,
   schema: S,
   config: LoggerConfig,
@@ -96,7 +96,7 @@ export function resolveWrapper<S extends z.ZodObject>(
 }
 
 /** Checks a wrapper's own options with `schema`; every problem is named by its key. */
-export function parseWrapperOptions<S extends z.ZodType>(
+export function parseWrapperOptions<S extends z.ZodMiniType>(
   who: string,
   schema: S,
   input: unknown,

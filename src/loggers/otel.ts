@@ -32,11 +32,11 @@ import type {
   PushMetricExporter,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { z } from 'zod';
 import { parseSection } from '../config/logging-config.js';
 import type { consoleSection } from '../config/sections/console.js';
 import type { tensorboardSection } from '../config/sections/tensorboard.js';
 import type { wandbSection } from '../config/sections/wandb.js';
+import type * as z from '../config/zod.js';
 import { type DiagnosticLogger, stderrDiagnostics } from '../diagnostics.js';
 import type { Environment } from '../environment.js';
 import { type RunIdentity, resolveRunIdentity } from '../events/run-identity.js';

@@ -12,12 +12,13 @@
  * 2019-09 keywords, checked by Ajv). A schema whose every value is a field of the Python API's form
  * is read as the Python API's form; any other as JSON Schema.
  */
-import { type AnyValue, type AnyValueMap, logs, SeverityNumber } from '@opentelemetry/api-logs';
+import type { AnyValue, AnyValueMap } from '@opentelemetry/api-logs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { Attr, INSTRUMENTATION_SCOPE } from '../events/events.js';
+import * as z from '../config/zod.js';
+import { Attr, INSTRUMENTATION_SCOPE, Severity } from '../events/events.js';
 import { lazyModule } from '../lazy-module.js';
+import { globalLogsApi } from '../telemetry/app-providers.js';
 import { isPlainObject } from '../values.js';
 import type { LoggerConfig } from './base-logger.js';
 import {
@@ -145,13 +146,13 @@ export class StructuredLogger extends LoggerWrapper {
     const at = step ?? (run ? Math.max(run.step, 0) : undefined);
     const event = {
       eventName: STRUCTURED_EVENT,
-      severityNumber: SeverityNumber.INFO,
+      severityNumber: Severity.INFO,
       severityText: 'INFO',
       body: toAnyValue(record) as AnyValueMap,
       ...(at === undefined ? {} : { attributes: { [Attr.step]: at } }),
     };
     if (run) run.emitEvent(event);
-    else logs.getLogger(INSTRUMENTATION_SCOPE).emit(event);
+    else globalLogsApi().getLogger(INSTRUMENTATION_SCOPE).emit(event);
   }
 }
 

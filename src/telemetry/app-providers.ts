@@ -9,16 +9,16 @@
  * registered, but metrics have none (a meter taken before registration is a no-op for good), so
  * a run asks again until it has found all three (see `AppProviders.refresh`).
  */
-import * as api from '@opentelemetry/api';
-import { createNoopMeter, type Meter, type MeterProvider, type Tracer } from '@opentelemetry/api';
-import {
-  logs as apiLogs,
-  type Logger,
-  type LogRecord,
-  type LoggerProvider as LogsLoggerProvider,
+import type { Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
+import type {
+  Logger,
+  LogRecord,
+  LoggerProvider as LogsLoggerProvider,
+  logs,
 } from '@opentelemetry/api-logs';
+import { otelApi, otelApiInUse, otelApiLogs } from '../otel-api.js';
 
-export type AppTracerProvider = api.TracerProvider;
+export type AppTracerProvider = TracerProvider;
 export type AppMeterProvider = MeterProvider;
 export type AppLoggerProvider = LogsLoggerProvider;
 
@@ -66,21 +66,24 @@ export function markOwnProvider(provider: object): void {
  * The logs API where the application's SDK registers its logger provider: the one inside
  * `@opentelemetry/api` from 1.10 (OTel JS 3.x), else `@opentelemetry/api-logs` (2.x).
  */
-export function globalLogsApi(): typeof apiLogs {
-  return (api as { logs?: typeof apiLogs }).logs ?? apiLogs;
+export function globalLogsApi(): typeof logs {
+  return (otelApi() as { logs?: typeof logs }).logs ?? otelApiLogs().logs;
 }
 
 /** What a global tracer provider delegates to when nothing is registered. */
-const NOOP_TRACER_PROVIDER = new api.ProxyTracerProvider().getDelegate();
+let noopTracerProvider: AppTracerProvider | undefined;
 
 function registeredTracerProvider(): AppTracerProvider | undefined {
-  let provider: AppTracerProvider = api.trace.getTracerProvider();
-  if (provider instanceof api.ProxyTracerProvider) provider = provider.getDelegate();
-  return provider === NOOP_TRACER_PROVIDER || ownProviders.has(provider) ? undefined : provider;
+  const { trace, ProxyTracerProvider } = otelApi();
+  noopTracerProvider ??= new ProxyTracerProvider().getDelegate();
+  let provider: AppTracerProvider = trace.getTracerProvider();
+  if (provider instanceof ProxyTracerProvider) provider = provider.getDelegate();
+  return provider === noopTracerProvider || ownProviders.has(provider) ? undefined : provider;
 }
 
 function registeredMeterProvider(scope: string): AppMeterProvider | undefined {
-  const provider = api.metrics.getMeterProvider();
+  const { metrics, createNoopMeter } = otelApi();
+  const provider = metrics.getMeterProvider();
   if (ownProviders.has(provider) || provider.getMeter(scope) === createNoopMeter()) return;
   return provider;
 }
@@ -188,7 +191,8 @@ export class AppProviders {
   refresh(): void {
     if (!this.searching) return;
     const { scope } = this;
-    if (this.searchGlobals) {
+    // Nothing registered an OTel global yet: there is nothing to find (src/otel-api.ts).
+    if (this.searchGlobals && otelApiInUse()) {
       this.tracer ??= this.take(registeredTracerProvider())?.getTracer(scope);
       this.logger ??= this.take(registeredLoggerProvider(scope))?.getLogger(scope);
       this.meter ??= registeredMeterProvider(scope)?.getMeter(scope);

@@ -11,7 +11,7 @@
  * CPU's caches), at several times the cost of the same rows written in a batch.
  */
 
-import { type Context, context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import type {
   LogRecordExporter,
   LogRecordProcessor,
@@ -20,7 +20,7 @@ import type {
 } from '@opentelemetry/sdk-logs';
 import type { DiagnosticLogger } from '../diagnostics.js';
 import { eventNameOf, isTrainingEventName } from '../events/events.js';
-import { ExportResultCode, suppressTracing } from '../otel-sdk.js';
+import { ExportResultCode, withoutTracing } from '../otel-sdk.js';
 
 /** An exporter that can make its writes durable without waiting (see `TrainingSink.flushSync`). */
 interface SyncFlushable {
@@ -118,7 +118,7 @@ export class TrainingEventProcessor implements LogRecordProcessor {
     const batch = this.queue;
     this.queue = [];
     // As the SDK's own processors do: what an exporter does (W&B's requests) is never traced.
-    context.with(suppressTracing(context.active()), () => this.export(batch));
+    withoutTracing(() => this.export(batch));
   }
 
   private export(batch: ReadableLogRecord[]): void {

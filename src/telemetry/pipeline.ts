@@ -9,14 +9,7 @@
  * when a backend takes spans; meter providers when a backend reads their instruments. A console,
  * TensorBoard or W&B run so loads none of the SDK.
  */
-import {
-  context,
-  isSpanContextValid,
-  type Meter,
-  metrics,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import type { Meter, Tracer } from '@opentelemetry/api';
 import type { Logger, LogRecord } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import type {
@@ -34,6 +27,7 @@ import {
   type ReadingLogRecordProcessor,
   type TelemetryBackend,
 } from '../exporters/backend.js';
+import { otelApi, otelApiInUse } from '../otel-api.js';
 import { contextAsyncHooks, sdkLogs, sdkMetrics, sdkTrace } from '../otel-sdk.js';
 import { globalLogsApi, markOwnProvider } from './app-providers.js';
 import { TrainingEventProcessor } from './event-processor.js';
@@ -151,12 +145,13 @@ export class TelemetryPipeline {
    */
   emit(record: LogRecord): void {
     if (this.direct) {
-      const span = trace.getSpanContext(record.context ?? context.active());
+      const api = otelApiInUse();
+      const span = api?.trace.getSpanContext(record.context ?? api.context.active());
       this.direct(
         new EventRecord(
           this.recordOrigin,
           record,
-          span && isSpanContextValid(span) ? span : undefined,
+          span && api?.isSpanContextValid(span) ? span : undefined,
         ),
       );
       return;
@@ -178,6 +173,7 @@ export class TelemetryPipeline {
    * when all three were registered.
    */
   registerGlobally(): boolean {
+    const { context, metrics, trace } = otelApi();
     const logs = globalLogsApi();
     this.otherMeters = new (sdkMetrics().MeterProvider)({
       resource: this.resource(),
@@ -222,8 +218,8 @@ export class TelemetryPipeline {
 
   async shutdown(): Promise<void> {
     // Free the globals this run holds for the next run of this process.
-    if (this.globals.metrics) metrics.disable();
-    if (this.globals.trace) trace.disable();
+    if (this.globals.metrics) otelApi().metrics.disable();
+    if (this.globals.trace) otelApi().trace.disable();
     if (this.globals.logs) globalLogsApi().disable();
     Object.assign(this.globals, { metrics: false, trace: false, logs: false });
     // Queued events reach the step-aware sinks first, so that the final metric collection places

@@ -13,16 +13,13 @@
 
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  type Attributes,
-  type Counter,
-  type Histogram,
-  type MeterProvider,
-  metrics,
-  type Span,
-  SpanStatusCode,
-  type Tracer,
-  trace,
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  MeterProvider,
+  Span,
+  Tracer,
 } from '@opentelemetry/api';
 import {
   Attr,
@@ -30,6 +27,7 @@ import {
   exceptionRecord,
   INSTRUMENTATION_SCOPE,
 } from '../events/events.js';
+import { otelApi } from '../otel-api.js';
 import { activeContext, withActiveContext } from './call-context.js';
 import { RunMeters } from './instruments.js';
 import type { TrainingRun } from './training-run.js';
@@ -81,7 +79,7 @@ export class CallTelemetry {
    */
   static of(run: TrainingRun | undefined): CallTelemetry {
     if (!run) {
-      const provider = metrics.getMeterProvider();
+      const provider = otelApi().metrics.getMeterProvider();
       let global = CallTelemetry.byGlobalProvider.get(provider);
       if (!global) {
         const meters = new RunMeters();
@@ -101,7 +99,7 @@ export class CallTelemetry {
 
   /** The run's tracer (the app's when it has one), or the global one as it is now. */
   get tracer(): Tracer {
-    return this.run ? this.run.tracer : trace.getTracer(INSTRUMENTATION_SCOPE);
+    return this.run ? this.run.tracer : otelApi().trace.getTracer(INSTRUMENTATION_SCOPE);
   }
 
   /**
@@ -119,7 +117,7 @@ export class CallTelemetry {
   ): T {
     const parent = activeContext();
     const span = this.tracer.startSpan(name, { attributes }, parent);
-    return withActiveContext(trace.setSpan(parent, span), () => {
+    return withActiveContext(otelApi().trace.setSpan(parent, span), () => {
       const start = performance.now();
       const end = (outcome: CallOutcome) => {
         try {
@@ -213,7 +211,7 @@ function withoutInstrumentation(stack: string): string {
 
 function markFailed(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: exceptionInfo(error).message });
+  span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: exceptionInfo(error).message });
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

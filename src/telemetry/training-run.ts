@@ -11,7 +11,7 @@
  * application's logger when there is one. Everything else (formatting, encoding, I/O) happens in
  * the exporters, later.
  */
-import { ProxyTracerProvider, type Tracer, trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import type { AnyValue, LogRecord } from '@opentelemetry/api-logs';
 import { type DiagnosticLogger, escapeControls, OnceWarner } from '../diagnostics.js';
 import {
@@ -34,10 +34,11 @@ import {
 } from '../events/media.js';
 import type { RunIdentity } from '../events/run-identity.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
+import { otelApi } from '../otel-api.js';
 import { maskSecretNames } from '../secrets.js';
 import { isPlainObject } from '../values.js';
 import { AppProviders, checkProviders, type OTelProviders } from './app-providers.js';
-import { activeContext } from './call-context.js';
+import { activeContext, activeSpanContext } from './call-context.js';
 import { within } from './deadline.js';
 import {
   type InstrumentKind,
@@ -83,12 +84,6 @@ export interface FinishOptions {
   readonly status?: RunStatus;
 }
 
-/**
- * The tracer of a run whose backends take no spans and that has no application tracer: its spans
- * record nothing (an API proxy with no delegate is the API's no-op tracer).
- */
-const NO_SPANS = new ProxyTracerProvider().getTracer(INSTRUMENTATION_SCOPE);
-
 /** The gauge that carries the step (never an attribute: a per-step label would explode series). */
 export const STEP_GAUGE = 'jepa.step';
 
@@ -98,7 +93,8 @@ export class TrainingRun {
   /** The meters of the run's instruments: its own when a backend exports them, the app's. */
   readonly meters = new RunMeters();
   private readonly app: AppProviders;
-  private readonly ownTracer: Tracer;
+  /** The pipeline's tracer; without one, the API's no-op tracer, made when first asked for. */
+  private ownTracer: Tracer | undefined;
   private readonly keys: MetricKeyTable;
   private readonly recordStep: RecordValue;
   private readonly warner: OnceWarner;
@@ -125,7 +121,7 @@ export class TrainingRun {
       kinds: options.instruments,
       warner: this.warner,
     });
-    this.ownTracer = this.pipeline.tracer ?? NO_SPANS;
+    this.ownTracer = this.pipeline.tracer;
     this.emitsRows = this.pipeline.consumesEvent(EventName.metrics);
     this.app = new AppProviders(
       INSTRUMENTATION_SCOPE,
@@ -142,6 +138,8 @@ export class TrainingRun {
   /** The application's tracer when it has a tracer provider, else the run's own. */
   get tracer(): Tracer {
     this.app.refresh();
+    // An API proxy with no delegate is the API's no-op tracer: its spans record nothing.
+    this.ownTracer ??= new (otelApi().ProxyTracerProvider)().getTracer(INSTRUMENTATION_SCOPE);
     return this.app.tracer ?? this.ownTracer;
   }
 
@@ -327,7 +325,7 @@ export class TrainingRun {
     const direct = this.emitsRows ? this.pipeline.direct : undefined;
     const appLogger = this.app.logger;
     if (direct) {
-      const span = trace.getSpanContext(activeContext());
+      const span = activeSpanContext();
       direct(new MetricsRecord(this.pipeline.recordOrigin, step, values, Date.now(), span));
       if (!appLogger) return;
     }

@@ -3,8 +3,7 @@
  * policy. The key travels only in the Authorization header: no message this module makes carries
  * it (messages are scrubbed of it as well, in case a server echoes it).
  */
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '../otel-sdk.js';
+import { withoutTracing } from '../otel-sdk.js';
 import { isRetryable, parseRetryAfter, retryDelayMs } from './retry-policy.js';
 
 export interface WandbHttpOptions {
@@ -117,7 +116,7 @@ export class WandbHttp {
     const url = ours ? `${this.baseUrl}${request.url}` : request.url;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     // As the SDK's exporters do: the app's HTTP instrumentation must not trace our requests.
-    const response = await context.with(suppressTracing(context.active()), fetch, undefined, url, {
+    const response = await withoutTracing(fetch, url, {
       method: request.method,
       headers: {
         ...(ours ? { authorization: this.#authorization } : {}),

@@ -2,7 +2,7 @@ import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
-import { EventRecord, type RecordOrigin } from '../../src/events/events.js';
+import { EventRecord, type RecordOrigin, Severity } from '../../src/events/events.js';
 
 const origin: RecordOrigin = {
   get resource(): Resource {
@@ -30,6 +30,12 @@ function sdkRecord(record: LogRecord): ReadableLogRecord {
 }
 
 describe('EventRecord: a training event as the SDK records it, without the SDK', () => {
+  it("spells out the logs API's severity numbers", () => {
+    for (const [name, value] of Object.entries(Severity)) {
+      expect(value, name).toBe(SeverityNumber[name as keyof typeof Severity]);
+    }
+  });
+
   it('has the fields, times and attributes the SDK gives the same record', () => {
     const record: LogRecord = {
       eventName: 'jepa.text',

@@ -1,7 +1,8 @@
 /**
  * What `import 'jepa-loggers'` loads for each kind of logger, in a fresh process of the built
  * package: the OTel SDK packages only for what needs them (OTLP, `register_global`), never for a
- * console, TensorBoard or offline W&B run, from the import to `finish()`.
+ * console, TensorBoard or offline W&B run, from the import to `finish()`; and in a process
+ * without OTel of its own, the OTel API only once a decorated call makes a span.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,14 +28,21 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The packages (by name) a process loaded after running `config` from import to finish. */
-async function packagesLoaded(config: Record<string, unknown>): Promise<string[]> {
+/**
+ * The packages (by name) a process loaded after running `config` from import to finish, a
+ * decorated call included when `decorated`.
+ */
+async function packagesLoaded(
+  config: Record<string, unknown>,
+  decorated = true,
+): Promise<string[]> {
   const program = `
     const { createLogger, logExecutionTime } = await import(${JSON.stringify(join(repoRoot, 'dist/index.js'))});
     const logger = createLogger(${JSON.stringify(config)});
     logger.logMetrics({ loss: 0.5, accuracy: 0.9 }, 1);
     logger.logText('note', 'a text event', 1);
-    logExecutionTime(logger)(function step() { return 1; })();
+    logger.logHyperparams({ lr: 0.1 });
+    ${decorated ? 'logExecutionTime(logger)(function step() { return 1; })();' : ''}
     await logger.finish();
     const { createRequire } = await import('node:module');
     const files = Object.keys(createRequire(import.meta.url).cache);
@@ -45,16 +53,23 @@ async function packagesLoaded(config: Record<string, unknown>): Promise<string[]
   return JSON.parse(result.stdout) as string[];
 }
 
+const localBackends = () => ({
+  backends: ['console', 'tensorboard', 'wandb'],
+  console: { level: 'WARNING' },
+  tensorboard: { log_dir: join(dir, 'tb') },
+  wandb: { mode: 'offline', dir: join(dir, 'wandb') },
+});
+
 describe("the OTel SDK is loaded only when a logger's backends need it", () => {
-  it('console, TensorBoard and offline W&B: the API only', async () => {
-    const loaded = await packagesLoaded({
-      backends: ['console', 'tensorboard', 'wandb'],
-      console: { level: 'WARNING' },
-      tensorboard: { log_dir: join(dir, 'tb') },
-      wandb: { mode: 'offline', dir: join(dir, 'wandb') },
-    });
+  it('console, TensorBoard and offline W&B with a decorated call: the API only', async () => {
+    const loaded = await packagesLoaded(localBackends());
     expect(loaded.filter((name) => SDK.includes(name))).toEqual([]);
     expect(loaded).toContain('@opentelemetry/api');
+  });
+
+  it('console, TensorBoard and offline W&B in a process without OTel: no OTel package', async () => {
+    const loaded = await packagesLoaded(localBackends(), false);
+    expect(loaded.filter((name) => name.startsWith('@opentelemetry/'))).toEqual([]);
   });
 
   it('OTLP: the SDK it exports through', async () => {

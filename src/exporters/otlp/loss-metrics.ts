@@ -5,8 +5,9 @@
  * shows how much of a run the dashboards miss. Its scope is the run's, so the bridge, which takes
  * our instruments' values from the row events, leaves it alone.
  */
-import { type Attributes, ValueType } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { CollectionResult, DataPoint, MetricProducer } from '@opentelemetry/sdk-metrics';
+import { otelApi } from '../../otel-api.js';
 import { otelCore, otelResources, sdkMetrics } from '../../otel-sdk.js';
 import type { OtlpDeliveryLedger, OtlpSignal } from './delivery-ledger.js';
 
@@ -44,7 +45,7 @@ export function lossMetricProducer(ledger: OtlpDeliveryLedger, scope: string): M
                     name: LOST_METRIC,
                     description: 'Telemetry items the OTLP exporters could not deliver',
                     unit: '{item}',
-                    valueType: ValueType.INT,
+                    valueType: otelApi().ValueType.INT,
                   },
                   aggregationTemporality: sdkMetrics().AggregationTemporality.CUMULATIVE,
                   dataPointType: sdkMetrics().DataPointType.SUM,

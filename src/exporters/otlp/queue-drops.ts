@@ -5,13 +5,8 @@
  * `error.type = queue_full`. The meter provider here hears only those additions; every other
  * instrument it hands out is the API's no-op.
  */
-import {
-  type Attributes,
-  type Counter,
-  createNoopMeter,
-  type Meter,
-  type MeterProvider,
-} from '@opentelemetry/api';
+import type { Attributes, Counter, Meter, MeterProvider } from '@opentelemetry/api';
+import { otelApi } from '../../otel-api.js';
 
 /** The semantic conventions' names (experimental in the SDK, stable in meaning). */
 const PROCESSED_SUFFIX = '.processed';
@@ -20,7 +15,7 @@ const QUEUE_FULL = 'queue_full';
 
 /** A meter provider for a processor's `selfObsMeterProvider` that calls `onDrop` per drop. */
 export function queueDropObserver(onDrop: (count: number) => void): MeterProvider {
-  const noop = createNoopMeter();
+  const noop = otelApi().createNoopMeter();
   const drops: Counter = {
     add(value: number, attributes?: Attributes) {
       if (attributes?.[ERROR_TYPE] === QUEUE_FULL) onDrop(value);
