@@ -14,6 +14,9 @@ const requireHere = createRequire(import.meta.url);
  * `import` here would load, whether the package is CommonJS or an ES module (required as one, as
  * Node does from 20.19 and 22.12 on): a dual package is never loaded twice, once of each kind.
  *
+ * A Node built-in (`node:zlib`) is loaded the same way: some cost a process milliseconds to load
+ * (`node:child_process` some 9 ms here), for features only some backends use.
+ *
  * The build (scripts/build.mjs) bundles some dependencies into our own files: for those it passes
  * a function returning the bundled module instead of the specifier, still evaluated on first use.
  */
@@ -21,7 +24,9 @@ export function lazyModule<T>(specifier: string | (() => T)): () => T {
   let loaded: T | undefined;
   return () => {
     loaded ??=
-      typeof specifier === 'function' ? specifier() : (requireHere(resolve(specifier)) as T);
+      typeof specifier === 'function'
+        ? specifier()
+        : (requireHere(specifier.startsWith('node:') ? specifier : resolve(specifier)) as T);
     return loaded;
   };
 }

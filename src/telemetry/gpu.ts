@@ -3,8 +3,11 @@
  * would be a native dependency). Each poll is a child process, awaited off the training thread,
  * and killed when it hangs (a wedged driver makes `nvidia-smi` block for minutes).
  */
-import { type ExecFileException, execFile } from 'node:child_process';
+import type { ExecFileException } from 'node:child_process';
 import type { DiagnosticLogger } from '../diagnostics.js';
+import { lazyModule } from '../lazy-module.js';
+
+const childProcess = lazyModule<typeof import('node:child_process')>('node:child_process');
 
 /** One GPU's reading; a field the GPU reports as `[N/A]` or `[Not Supported]` is absent. */
 export interface GpuReading {
@@ -74,7 +77,7 @@ export class NvidiaSmi {
   poll(): Promise<GpuReading[]> {
     if (this.absent) return Promise.resolve([]);
     return new Promise((resolve) => {
-      execFile(
+      childProcess().execFile(
         this.command,
         [`--query-gpu=${NVIDIA_SMI_QUERY}`, '--format=csv,noheader,nounits'],
         { timeout: this.timeoutMs, killSignal: 'SIGKILL', windowsHide: true },

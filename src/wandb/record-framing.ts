@@ -5,7 +5,10 @@
  * short for a chunk header is zero-filled. The crc is plain IEEE CRC-32 over the type byte and the
  * payload. Pure: bytes in, bytes out.
  */
-import { crc32 } from 'node:zlib';
+import { lazyModule } from '../lazy-module.js';
+
+/** zlib's CRC-32, loaded with the first framer: a process without W&B never loads `node:zlib`. */
+const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
 
 /** ":W&B", magic 0xBEE1 (little-endian), version 0. */
 export const WANDB_FILE_HEADER = Uint8Array.of(0x3a, 0x57, 0x26, 0x42, 0xe1, 0xbe, 0x00);
@@ -15,7 +18,14 @@ export const CHUNK_HEADER_SIZE = 7;
 export const ChunkType = { full: 1, first: 2, middle: 3, last: 4 } as const;
 
 /** The CRC-32 of each type byte alone: a chunk's crc continues from it over the payload. */
-const TYPE_CRC = [0, 1, 2, 3, 4].map((type) => crc32(Uint8Array.of(type)));
+let typeCrcs: readonly number[] | undefined;
+
+/** A chunk's crc: the CRC-32 of its type byte and its payload. */
+export function chunkCrc(type: number, payload: Uint8Array): number {
+  const { crc32 } = zlib();
+  typeCrcs ??= [0, 1, 2, 3, 4].map((each) => crc32(Uint8Array.of(each)));
+  return crc32(payload, typeCrcs[type] ?? crc32(Uint8Array.of(type)));
+}
 
 /** Frames records one after another; remembers where in its block the file ends. */
 export class RecordFramer {
@@ -61,7 +71,7 @@ export class RecordFramer {
           ? ChunkType.last
           : ChunkType.middle;
       const data = last ? rest : rest.subarray(0, length);
-      out.writeUInt32LE(crc32(data, TYPE_CRC[type]), at);
+      out.writeUInt32LE(chunkCrc(type, data), at);
       out.writeUInt16LE(length, at + 4);
       out[at + 6] = type;
       out.set(data, at + CHUNK_HEADER_SIZE);

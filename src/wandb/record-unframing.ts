@@ -6,8 +6,13 @@
  * the very end that do not make a whole record are a torn tail: the writer stopped mid-record.
  * Pure: bytes in, record payloads out.
  */
-import { crc32 } from 'node:zlib';
-import { BLOCK_SIZE, CHUNK_HEADER_SIZE, ChunkType, WANDB_FILE_HEADER } from './record-framing.js';
+import {
+  BLOCK_SIZE,
+  CHUNK_HEADER_SIZE,
+  ChunkType,
+  chunkCrc,
+  WANDB_FILE_HEADER,
+} from './record-framing.js';
 
 /** Where reading had to skip bytes, and why. */
 export interface FramingDamage {
@@ -78,7 +83,7 @@ export function unframeRecords(bytes: Uint8Array): UnframedRecords {
       skipBlock(position, `unknown chunk type ${type}`);
       continue;
     }
-    if (crc32(data, crc32(Uint8Array.of(type))) !== crc) {
+    if (chunkCrc(type, data) !== crc) {
       skipBlock(position, 'crc mismatch');
       continue;
     }

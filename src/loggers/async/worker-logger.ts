@@ -13,15 +13,18 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { DiagnosticLogger } from '../../diagnostics.js';
 import type { HistogramInput, ImageInput } from '../../events/media.js';
+import { lazyModule } from '../../lazy-module.js';
 import { within } from '../../telemetry/deadline.js';
 import type { FinishOptions } from '../../telemetry/training-run.js';
 import { type BaseLogger, LoggerFacade, type Metrics } from '../base-logger.js';
 import { CallOp, replayCall } from './calls.js';
 import type { BuildSpec, FromWorker, MessageCall, ToWorker, WorkerInit } from './protocol.js';
 import { allocateRing, Control, RecordOp, RingWriter, WriteResult } from './row-ring.js';
+
+const workerThreads = lazyModule<typeof import('node:worker_threads')>('node:worker_threads');
 
 /** Fresh workers started after deaths before the calls are counted as lost instead. */
 const MAX_RESTARTS = 3;
@@ -384,7 +387,11 @@ export class WorkerLogger extends LoggerFacade {
       runId: this.options.runId,
       flushIntervalMs: this.options.flushIntervalMs,
     };
-    const worker = new Worker(workerEntry(), { workerData: init, stdout: false, stderr: false });
+    const worker = new (workerThreads().Worker)(workerEntry(), {
+      workerData: init,
+      stdout: false,
+      stderr: false,
+    });
     worker.unref();
     // Calls sent by message that the previous worker had not read: the ring still has their markers.
     for (const [seq, call] of this.unread) worker.postMessage({ type: 'call', seq, call });
