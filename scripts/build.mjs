@@ -42,6 +42,12 @@ const BUNDLED = new Set([
 const LAZY_VENDORED = ['ajv', 'pngjs', 'yaml'];
 /** Modules outside `exports` that the repository's own scripts import from dist/. */
 const SCRIPT_ENTRIES = ['config/reference'];
+/**
+ * Parts of ours that only some backends use, each built as an entry of its own and loaded on
+ * first use: the module named here (which imports the part from source, for the tests) is
+ * replaced in the bundle by one that exports the same accessor, requiring the part's file.
+ */
+const ON_DEMAND = [{ module: 'wandb/on-demand.ts', accessor: 'wandbClient', entry: 'wandb/index' }];
 
 const jsOnly = process.argv[2] === '--js-only';
 const target = jsOnly ? process.argv[3] : 'dist';
@@ -72,7 +78,9 @@ function entryPoints() {
   const workers = [...walk('src')]
     .filter((path) => path.endsWith('.worker.ts'))
     .map((path) => relative('src', path).split(sep).join('/').replace(/\.ts$/, ''));
-  const names = [...new Set([...targets, ...workers, ...SCRIPT_ENTRIES])];
+  const names = [
+    ...new Set([...targets, ...workers, ...SCRIPT_ENTRIES, ...ON_DEMAND.map((p) => p.entry)]),
+  ];
   return Object.fromEntries(names.map((name) => [name, `src/${name}.ts`]));
 }
 
@@ -97,7 +105,18 @@ const sourceUrls = {
   name: 'source-urls',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
-      const unbundled = relative('src', args.path).split(sep).join('/').replace(/\.ts$/, '.js');
+      const source = relative('src', args.path).split(sep).join('/');
+      const onDemand = ON_DEMAND.find((part) => part.module === source);
+      if (onDemand) {
+        const toSrc = relative(dirname(args.path), 'src').split(sep).join('/') || '.';
+        return {
+          contents:
+            `import { lazyModule } from '${toSrc}/lazy-module.js';\n` +
+            `export const ${onDemand.accessor} = lazyModule(() => require('${ROOT_MARK}${onDemand.entry}.js'));\n`,
+          loader: 'ts',
+        };
+      }
+      const unbundled = source.replace(/\.ts$/, '.js');
       const contents = readFileSync(args.path, 'utf8')
         .replaceAll(
           'import.meta.url',
@@ -122,7 +141,7 @@ const sourceUrls = {
 const vendoredExternal = {
   name: 'vendored-external',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: new RegExp(`^${ROOT_MARK}vendor/`) }, (args) => ({
+    pluginBuild.onResolve({ filter: new RegExp(`^${ROOT_MARK}`) }, (args) => ({
       path: args.path,
       external: true,
     }));

@@ -14,14 +14,8 @@ import type { RunIdentity } from '../events/run-identity.js';
 import type { TelemetryBackend } from '../exporters/backend.js';
 import { stepAwareBackend } from '../exporters/step-aware-backend.js';
 import { WandbSink } from '../exporters/wandb/wandb-sink.js';
-import {
-  DEFAULT_BASE_URL,
-  maskingOf,
-  RunWriter,
-  wandbApiKey as serverApiKey,
-  WandbHttp,
-  type WandbRunInfo,
-} from '../wandb/index.js';
+import type { RunWriter, WandbRunInfo } from '../wandb/index.js';
+import { wandbClient } from '../wandb/on-demand.js';
 
 export type WandbMode = 'online' | 'offline' | 'disabled';
 
@@ -73,6 +67,7 @@ export function wandbSink(
   const mode = wandbMode(section.mode);
   const { identity } = context;
   if (mode === 'disabled' || (identity.rank !== 0 && !section.all_ranks)) return undefined;
+  const { DEFAULT_BASE_URL, maskingOf, RunWriter, WandbHttp } = wandbClient();
   const baseUrl = section.base_url ?? DEFAULT_BASE_URL;
   const apiKey = mode === 'online' ? wandbApiKey(section, context.env) : undefined;
   if (mode === 'online' && !apiKey) throw new ConfigError([missingApiKey(section)]);
@@ -125,6 +120,7 @@ export function wandbSink(
  * saved in netrc for the server's host.
  */
 export function wandbApiKey(section: WandbSection, env: Environment): string | undefined {
+  const { DEFAULT_BASE_URL, wandbApiKey: serverApiKey } = wandbClient();
   return serverApiKey(section.base_url ?? DEFAULT_BASE_URL, env, section.api_key);
 }
 
@@ -133,7 +129,7 @@ export function missingApiKey(section: WandbSection): ConfigProblem {
   return {
     path: 'wandb.api_key',
     message:
-      `W&B online mode needs an API key for ${section.base_url ?? DEFAULT_BASE_URL}: ` +
+      `W&B online mode needs an API key for ${section.base_url ?? wandbClient().DEFAULT_BASE_URL}: ` +
       'set WANDB_API_KEY, set wandb.api_key in the configuration, or run `wandb login` ' +
       "(it saves the key in ~/.netrc); or use mode 'offline' and `wandb sync` later",
   };

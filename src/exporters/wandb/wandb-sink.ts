@@ -14,17 +14,8 @@ import type {
   TextEvent,
 } from '../../events/events.js';
 import { maskSecretNames } from '../../secrets.js';
-import {
-  combineImages,
-  histogramValue,
-  htmlFileValue,
-  imageFileValue,
-  mediaFile,
-  textHtml,
-  WandbRun,
-  type WandbRunOptions,
-  wandbSystemStats,
-} from '../../wandb/index.js';
+import type { WandbRun, WandbRunOptions } from '../../wandb/index.js';
+import { wandbClient } from '../../wandb/on-demand.js';
 import type { TrainingSink } from '../training-sink.js';
 
 export type WandbSinkOptions = WandbRunOptions;
@@ -42,12 +33,13 @@ export class WandbSink implements TrainingSink {
   constructor(private readonly options: WandbSinkOptions) {
     this.diagnostics = options.diagnostics;
     this.warner = new OnceWarner(options.diagnostics);
-    this.run = new WandbRun(options);
+    this.run = new (wandbClient().WandbRun)(options);
   }
 
   /** A sample of system metrics, under W&B's keys and times (the System panel). */
   writeSystem(event: SystemEvent): void {
-    if (!this.closing) this.run.logStats(event.timeMs, wandbSystemStats(event.values));
+    if (!this.closing)
+      this.run.logStats(event.timeMs, wandbClient().wandbSystemStats(event.values));
   }
 
   writeMetrics(event: MetricsEvent): void {
@@ -56,12 +48,15 @@ export class WandbSink implements TrainingSink {
 
   writeHistogram(event: HistogramEvent): void {
     if (this.accepts(event.step)) {
-      this.run.log(event.step, event.timeMs, { [event.tag]: histogramValue(event.histogram) });
+      this.run.log(event.step, event.timeMs, {
+        [event.tag]: wandbClient().histogramValue(event.histogram),
+      });
     }
   }
 
   writeImage(event: ImageEvent): void {
     if (!this.accepts(event.step)) return;
+    const { combineImages, imageFileValue, mediaFile } = wandbClient();
     const file = mediaFile('images', event.tag, event.step, event.png, 'png');
     if (!this.run.saveFile(file.path, file.bytes, `image '${escapeControls(event.tag)}'`)) return;
     const value = imageFileValue(file, event.width, event.height);
@@ -70,6 +65,7 @@ export class WandbSink implements TrainingSink {
 
   writeText(event: TextEvent): void {
     if (!this.accepts(event.step)) return;
+    const { htmlFileValue, mediaFile, textHtml } = wandbClient();
     const html = Buffer.from(textHtml(event.text));
     const file = mediaFile('html', event.tag, event.step, html, 'html');
     if (!this.run.saveFile(file.path, file.bytes, `text '${escapeControls(event.tag)}'`)) return;
