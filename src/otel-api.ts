@@ -32,6 +32,40 @@ export function otelApi(): Api {
 }
 
 /**
+ * Tells whether the OTel globals may have changed since it last looked: every entry the API keeps
+ * (its version, the providers of traces, metrics and logs, the context manager, `diag`) and the
+ * 2.x logs API's, compared by identity. A search for the application's providers then runs once
+ * per registration, not once per row.
+ */
+export class OtelGlobalsWatch {
+  /** The 2.x logs API's entry, then the API's entries as key, value, key, value... */
+  private seen: unknown[] | undefined;
+
+  changed(): boolean {
+    const globals = globalThis as Record<symbol, Record<string, unknown> | undefined>;
+    const api = globals[API_GLOBALS];
+    const logsApi = globals[LOGS_GLOBALS];
+    const seen = this.seen;
+    if (seen && seen[0] === logsApi) {
+      let at = 1;
+      let same = true;
+      for (const key in api) {
+        if (seen[at] !== key || seen[at + 1] !== api[key]) {
+          same = false;
+          break;
+        }
+        at += 2;
+      }
+      if (same && at === seen.length) return false;
+    }
+    const now: unknown[] = [logsApi];
+    for (const key in api) now.push(key, api[key]);
+    this.seen = now;
+    return true;
+  }
+}
+
+/**
  * The API when OTel can matter: it is loaded, or something registered an OTel global. Otherwise
  * undefined, and nothing is loaded: no span can be active and no application provider found.
  * Cheap (a property read), for the hot path.

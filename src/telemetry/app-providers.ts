@@ -16,7 +16,7 @@ import type {
   LoggerProvider as LogsLoggerProvider,
   logs,
 } from '@opentelemetry/api-logs';
-import { otelApi, otelApiInUse, otelApiLogs } from '../otel-api.js';
+import { OtelGlobalsWatch, otelApi, otelApiInUse, otelApiLogs } from '../otel-api.js';
 
 export type AppTracerProvider = TracerProvider;
 export type AppMeterProvider = MeterProvider;
@@ -123,6 +123,7 @@ export class AppProviders {
   private readonly flushed: Flushable[] = [];
   /** False once every provider is known (given, found on the globals, or ours). */
   private searching = true;
+  private readonly globals = new OtelGlobalsWatch();
   private meterBound = false;
   /** Events for `logger`, in order, handed over on the next turn (see `emit`). */
   private queue: LogRecord[] = [];
@@ -184,15 +185,15 @@ export class AppProviders {
   }
 
   /**
-   * Looks for the providers not found yet on the global API. Cheap, and a no-op once all three
-   * are known: called on every row, so that rows logged right after the application's SDK
-   * starts reach it.
+   * Looks for the providers not found yet on the global API. Cheap (a few property reads) while
+   * no provider is registered or removed, and a no-op once all three are known: called on every
+   * row, so that rows logged right after the application's SDK starts reach it.
    */
   refresh(): void {
     if (!this.searching) return;
     const { scope } = this;
-    // Nothing registered an OTel global yet: there is nothing to find (src/otel-api.ts).
-    if (this.searchGlobals && otelApiInUse()) {
+    // Nothing registered an OTel global yet, or nothing new: there is nothing to find.
+    if (this.searchGlobals && this.globals.changed() && otelApiInUse()) {
       this.tracer ??= this.take(registeredTracerProvider())?.getTracer(scope);
       this.logger ??= this.take(registeredLoggerProvider(scope))?.getLogger(scope);
       this.meter ??= registeredMeterProvider(scope)?.getMeter(scope);

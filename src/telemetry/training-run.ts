@@ -92,6 +92,8 @@ export class TrainingRun {
   readonly pipeline: TelemetryPipeline;
   /** The meters of the run's instruments: its own when a backend exports them, the app's. */
   readonly meters = new RunMeters();
+  /** The meters of the rows' instruments: `meters`, or the application's only (see options). */
+  private readonly rowMeters: RunMeters;
   private readonly app: AppProviders;
   /** The pipeline's tracer; without one, the API's no-op tracer, made when first asked for. */
   private ownTracer: Tracer | undefined;
@@ -115,6 +117,7 @@ export class TrainingRun {
     const runMeter = this.pipeline.runMeter;
     if (runMeter) this.meters.add(runMeter);
     const rowMeters = options.rowInstrumentsOnOwnMeter === false ? new RunMeters() : this.meters;
+    this.rowMeters = rowMeters;
     this.recordStep = latestValueGauge(rowMeters, STEP_GAUGE, 'training step of the latest row');
     this.keys = new MetricKeyTable({
       meters: rowMeters,
@@ -168,8 +171,9 @@ export class TrainingRun {
     try {
       const at = this.resolveStep(step, true);
       this.app.refresh();
-      // Nobody reads rows (a console showing only errors, no OTel anywhere): only the step moves.
-      if (!this.emitsRows && this.meters.empty && !this.app.logger) return;
+      // Nobody reads rows (a console showing only errors, no OTel anywhere; an AsyncLogger's
+      // calling thread, whose worker has the backends): only the step moves.
+      if (!this.emitsRows && this.rowMeters.empty && !this.app.logger) return;
       const values: Record<string, number> = {};
       this.collect(metrics, '', values, true);
       this.recordStep(at);
