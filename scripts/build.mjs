@@ -109,10 +109,13 @@ const sourceUrls = {
       const onDemand = ON_DEMAND.find((part) => part.module === source);
       if (onDemand) {
         const toSrc = relative(dirname(args.path), 'src').split(sep).join('/') || '.';
+        // Its own `createRequire`: the path is relative to the file this code ends up in.
         return {
           contents:
+            "import { createRequire } from 'node:module';\n" +
             `import { lazyModule } from '${toSrc}/lazy-module.js';\n` +
-            `export const ${onDemand.accessor} = lazyModule(() => require('${ROOT_MARK}${onDemand.entry}.js'));\n`,
+            `export const ${onDemand.accessor} = lazyModule(() =>\n` +
+            `  createRequire(import.meta.url)('${ROOT_MARK}${onDemand.entry}.js'));\n`,
           loader: 'ts',
         };
       }
@@ -141,7 +144,7 @@ const sourceUrls = {
 const vendoredExternal = {
   name: 'vendored-external',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: new RegExp(`^${ROOT_MARK}`) }, (args) => ({
+    pluginBuild.onResolve({ filter: new RegExp(`^${ROOT_MARK}vendor/`) }, (args) => ({
       path: args.path,
       external: true,
     }));

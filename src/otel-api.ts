@@ -35,7 +35,9 @@ export function otelApi(): Api {
  * Tells whether the OTel globals may have changed since it last looked: every entry the API keeps
  * (its version, the providers of traces, metrics and logs, the context manager, `diag`) and the
  * 2.x logs API's, compared by identity. A search for the application's providers then runs once
- * per registration, not once per row.
+ * per registration, not once per row. Every registration through the API makes a new entry (a
+ * provider, a fresh proxy after `disable()`, a new getter); a delegate set by hand on a proxy
+ * already registered is not seen.
  */
 export class OtelGlobalsWatch {
   /** The 2.x logs API's entry, then the API's entries as key, value, key, value... */

@@ -323,11 +323,12 @@ describe('an offline run whose process was killed in the middle of a write', () 
       { env: {}, diagnostics: new CollectingDiagnostics(), settings: { handle_signals: false } },
     );
     for (let step = 0; step < 300; step++) logger.logMetrics({ loss: 1 / (step + 1) }, step);
-    await logger.flush();
+    // Finished first: nothing may write to the file once it is cut.
+    await logger.finish();
     const dir = join(root, 'wandb', readdirSync(join(root, 'wandb'))[0]!);
     const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.wandb'))!);
     const whole = await readWandbFile(file);
-    expect(rowsOf(whole).map((r) => r._step)).toEqual([...Array(299).keys()]);
+    expect(rowsOf(whole).map((r) => r._step)).toEqual([...Array(300).keys()]);
     truncateSync(file, statSync(file).size - 5);
 
     await expect(readWandbFile(file)).rejects.toThrow(/truncated chunk/);
