@@ -32,37 +32,41 @@ export function otelApi(): Api {
 }
 
 /**
- * Tells whether the OTel globals may have changed since it last looked: every entry the API keeps
- * (its version, the providers of traces, metrics and logs, the context manager, `diag`) and the
- * 2.x logs API's, compared by identity. A search for the application's providers then runs once
- * per registration, not once per row. Every registration through the API makes a new entry (a
- * provider, a fresh proxy after `disable()`, a new getter); a delegate set by hand on a proxy
- * already registered is not seen.
+ * Tells whether the registered OTel providers may have changed since it last looked: the API's
+ * global entries for traces, metrics and logs (1.10 keeps the logs API there too) and the 2.x
+ * logs API's, compared by identity. A search for the application's providers then runs once per
+ * registration, not once per row (a few property reads per row, no allocation). Every
+ * registration through the API makes a new entry (a provider, a fresh proxy after `disable()`, a
+ * new getter); a delegate set by hand on a proxy already registered is not seen.
  */
 export class OtelGlobalsWatch {
-  /** The 2.x logs API's entry, then the API's entries as key, value, key, value... */
-  private seen: unknown[] | undefined;
+  private looked = false;
+  private trace: unknown;
+  private metrics: unknown;
+  private logs: unknown;
+  private logsApi: unknown;
 
   changed(): boolean {
     const globals = globalThis as Record<symbol, Record<string, unknown> | undefined>;
     const api = globals[API_GLOBALS];
+    const trace = api?.trace;
+    const metrics = api?.metrics;
+    const logs = api?.logs;
     const logsApi = globals[LOGS_GLOBALS];
-    const seen = this.seen;
-    if (seen && seen[0] === logsApi) {
-      let at = 1;
-      let same = true;
-      for (const key in api) {
-        if (seen[at] !== key || seen[at + 1] !== api[key]) {
-          same = false;
-          break;
-        }
-        at += 2;
-      }
-      if (same && at === seen.length) return false;
+    if (
+      this.looked &&
+      trace === this.trace &&
+      metrics === this.metrics &&
+      logs === this.logs &&
+      logsApi === this.logsApi
+    ) {
+      return false;
     }
-    const now: unknown[] = [logsApi];
-    for (const key in api) now.push(key, api[key]);
-    this.seen = now;
+    this.looked = true;
+    this.trace = trace;
+    this.metrics = metrics;
+    this.logs = logs;
+    this.logsApi = logsApi;
     return true;
   }
 }
