@@ -30,7 +30,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * The packages (by name) a process loaded after running `config` from import to finish, a
- * decorated call included when `decorated`.
+ * decorated call included when `decorated`, and the files of ours it required on first use
+ * (`dist/...`).
  */
 async function packagesLoaded(
   config: Record<string, unknown>,
@@ -46,7 +47,11 @@ async function packagesLoaded(
     await logger.finish();
     const { createRequire } = await import('node:module');
     const files = Object.keys(createRequire(import.meta.url).cache);
-    const names = files.map((f) => f.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//)?.[1]);
+    const names = files.map((f) =>
+      f.startsWith(${JSON.stringify(join(repoRoot, 'dist'))})
+        ? 'dist' + f.slice(${JSON.stringify(join(repoRoot, 'dist'))}.length)
+        : f.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//)?.[1],
+    );
     process.stdout.write(JSON.stringify([...new Set(names.filter(Boolean))].sort()));`;
   const result = await runNode(['--input-type=module', '-e', program], { cwd: dir });
   expect(result.code, result.stderr).toBe(0);
@@ -70,6 +75,13 @@ describe("the OTel SDK is loaded only when a logger's backends need it", () => {
   it('console, TensorBoard and offline W&B in a process without OTel: no OTel package', async () => {
     const loaded = await packagesLoaded(localBackends(), false);
     expect(loaded.filter((name) => name.startsWith('@opentelemetry/'))).toEqual([]);
+  });
+
+  it('the W&B client only for a W&B run', async () => {
+    expect(await packagesLoaded(localBackends(), false)).toContain('dist/wandb/index.js');
+    const { wandb: _unused, ...others } = localBackends();
+    const loaded = await packagesLoaded({ ...others, backends: ['console', 'tensorboard'] });
+    expect(loaded).not.toContain('dist/wandb/index.js');
   });
 
   it('OTLP: the SDK it exports through', async () => {
