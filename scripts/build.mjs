@@ -1,8 +1,9 @@
 // Builds dist/: tsc writes the declarations and their maps, one per source file as before; esbuild
 // writes the JavaScript, bundled per entry (every package.json `exports` and `bin` target, every
 // `*.worker.ts`, and the modules the repository's scripts import) with the code entries share in
-// chunks. A process then loads a few files of ours instead of a hundred: most of the import time
-// was Node resolving and reading modules (BENCHMARKS.md section 6).
+// chunks, and rollup then merges the chunks `index.js` loads into one. A process loads two files
+// of ours instead of a hundred: most of the import time was Node loading modules one by one
+// (BENCHMARKS.md section 6).
 //
 // The OTel packages and protobufjs stay external: the API must be the one copy the application
 // uses, the SDK dedupes with the application's, and protobufjs is in our declarations. The small
@@ -16,8 +17,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
+import { rollup } from 'rollup';
 
 const require = createRequire(import.meta.url);
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -96,7 +98,7 @@ function externals() {
 
 // A bundled file is no longer where its source's `import.meta.url` says, so each source's
 // `import.meta.url` becomes its unbundled URL: the path from dist/'s root, written relative to
-// the output file once the outputs are known (below). Assets (.proto), the package.json and
+// the file the module ends up in (mergeIndexChunks, below). Assets (.proto), the package.json and
 // workers are then found where they always were.
 const ROOT_MARK = '@jepa-loggers-dist-root@/';
 const lazyBundled = /lazyModule(<[^\n]*?>)?\(\s*'([^']+)'\s*\)/g;
@@ -172,6 +174,76 @@ const englishZod = {
   },
 };
 
+/** The banner of every output file: the bundled CommonJS dependencies require Node's built-ins. */
+const BANNER =
+  "import { createRequire as __jepaCreateRequire } from 'node:module';\nconst require = __jepaCreateRequire(import.meta.url);";
+
+/**
+ * Writes esbuild's in-memory output through rollup, the chunks `index.js` loads merged into one.
+ * Code moves only between chunks in `chunks/` (checked below), so each module's paths from
+ * dist/'s root (ROOT_MARK) are written relative to the file esbuild gave it.
+ */
+async function mergeIndexChunks(esbuilt) {
+  const files = new Map(esbuilt.outputFiles.map((file) => [file.path, file.text]));
+  const outputs = esbuilt.metafile.outputs;
+  const indexChunks = new Set();
+  const visit = (output) => {
+    for (const { path, kind, external } of outputs[output].imports) {
+      if (external || kind !== 'import-statement' || indexChunks.has(resolve(path))) continue;
+      indexChunks.add(resolve(path));
+      visit(path);
+    }
+  };
+  const [index] = Object.keys(outputs).filter(
+    (path) => outputs[path].entryPoint === 'src/index.ts',
+  );
+  visit(index);
+  const input = Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([, output]) => output.entryPoint)
+      .map(([path]) => [relative(outdir, path).replace(/\.js$/, ''), resolve(path)]),
+  );
+  const bundle = await rollup({
+    input,
+    // esbuild has shaken the tree already; rollup only moves code.
+    treeshake: false,
+    preserveEntrySignatures: 'strict',
+    plugins: [
+      {
+        name: 'esbuild-output',
+        resolveId(source, importer) {
+          const path =
+            importer && source.startsWith('.') ? resolve(dirname(importer), source) : source;
+          return files.has(path) ? path : { id: source, external: true };
+        },
+        load(id) {
+          const toRoot = relative(dirname(id), outdir).split(sep).join('/');
+          const code = files.get(id)?.replaceAll(ROOT_MARK, toRoot ? `${toRoot}/` : './');
+          return code === undefined ? null : { code, map: files.get(`${id}.map`) ?? null };
+        },
+      },
+    ],
+    onwarn(warning) {
+      throw new Error(`rollup: ${warning.message}`);
+    },
+  });
+  const { output } = await bundle.write({
+    dir: outdir,
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+    manualChunks: (id) => (indexChunks.has(id) ? 'core' : undefined),
+    banner: BANNER,
+    sourcemap: !jsOnly,
+  });
+  await bundle.close();
+  for (const chunk of output.filter((file) => file.type === 'chunk')) {
+    const home = dirname(resolve(outdir, chunk.fileName));
+    const moved = Object.keys(chunk.modules).find((id) => files.has(id) && dirname(id) !== home);
+    if (moved) throw new Error(`${relative(outdir, moved)} moved to ${chunk.fileName}`);
+  }
+}
+
 // The banner below gives every output file a top-level `require`; a source declaring its own at
 // the top level would collide with it in the bundle, so it is refused here, by name.
 for (const path of walk('src')) {
@@ -199,7 +271,12 @@ if (!jsOnly) {
   }
 }
 
-const result = await build({
+// esbuild bundles, splitting the code the entries share into chunks by the set of entries that use
+// it; with some thirty entries, `import 'jepa-loggers'` loaded 35 files. Node's ES module loader
+// costs a process about a millisecond a file (resolving, reading, linking), more than the code's
+// own compilation: rollup then merges the chunks the index loads into one (`chunks/core-*.js`),
+// taking esbuild's output as it is, so that the index loads two files.
+const esbuilt = await build({
   entryPoints: entryPoints(),
   outdir,
   bundle: true,
@@ -209,19 +286,17 @@ const result = await build({
   target: 'node20.19',
   chunkNames: 'chunks/[name]-[hash]',
   external: externals(),
-  sourcemap: !jsOnly,
+  sourcemap: jsOnly ? false : 'external',
   sourcesContent: false,
   // Smaller code is less memory (section 6's RSS budget); names stay, for readable stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
-  // The bundled CommonJS dependencies require Node's built-in modules.
-  banner: {
-    js: "import { createRequire as __jepaCreateRequire } from 'node:module';\nconst require = __jepaCreateRequire(import.meta.url);",
-  },
   plugins: [sourceUrls, englishZod, vendoredExternal],
   metafile: true,
+  write: false,
   logLevel: 'warning',
 });
+await mergeIndexChunks(esbuilt);
 
 const vendored = await build({
   entryPoints: Object.fromEntries(LAZY_VENDORED.map((name) => [`vendor/${name}`, name])),
@@ -237,17 +312,11 @@ const vendored = await build({
   logLevel: 'warning',
 });
 
-for (const output of Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.js'))) {
-  const toRoot = relative(dirname(output), outdir).split(sep).join('/');
-  const text = readFileSync(output, 'utf8');
-  writeFileSync(output, text.replaceAll(ROOT_MARK, toRoot ? `${toRoot}/` : './'));
-}
-
 execFileSync(process.execPath, ['scripts/copy-assets.mjs', outdir], { stdio: 'inherit' });
 
 // The licenses of what was bundled, one after another.
 const bundledPackages = new Map();
-for (const input of [result, vendored].flatMap((r) => Object.keys(r.metafile.inputs))) {
+for (const input of [esbuilt, vendored].flatMap((r) => Object.keys(r.metafile.inputs))) {
   const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
   if (match) bundledPackages.set(match[2], match[1]);
 }
